@@ -1,0 +1,389 @@
+package watchcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/services/apiserver/storage"
+)
+
+// Errors returned by the cache.
+var (
+	// ErrExpired: the requested revision is older than the oldest event the cache keeps.
+	ErrExpired = errors.New("resource version too old")
+	// ErrTooLarge: the cache did not reach the requested revision in time.
+	ErrTooLarge = errors.New("resource version too large")
+	// ErrClosed: the cache stopped.
+	ErrClosed = errors.New("watch cache stopped")
+)
+
+// Event types, as Kubernetes names them.
+const (
+	Added    = "ADDED"
+	Modified = "MODIFIED"
+	Deleted  = "DELETED"
+	Bookmark = "BOOKMARK"
+)
+
+// Attrs are the labels and selectable fields of an object.
+type Attrs struct {
+	Namespace string
+	Labels    labels.Set
+	Fields    fields.Set
+}
+
+// Predicate selects objects by namespace, labels and fields. The zero Predicate selects all.
+type Predicate struct {
+	Namespace string
+	Label     labels.Selector
+	Field     fields.Selector
+}
+
+// Matches reports whether objects with these attributes are selected.
+func (p Predicate) Matches(a *Attrs) bool {
+	if p.Namespace != "" && a.Namespace != p.Namespace {
+		return false
+	}
+	if p.Label != nil && !p.Label.Empty() && !p.Label.Matches(a.Labels) {
+		return false
+	}
+	if p.Field != nil && !p.Field.Empty() && !p.Field.Matches(a.Fields) {
+		return false
+	}
+	return true
+}
+
+// Event is one change to an object of the resource.
+type Event struct {
+	Type string
+	// Object is the new state, or for Deleted the last state with the deletion revision.
+	Object scheme.Object
+	// Prev is the state before the change (nil for creations).
+	Prev scheme.Object
+	// Rev is the etcd revision of the change.
+	Rev int64
+
+	attrs, prevAttrs *Attrs
+
+	prevOnce  sync.Once
+	prevAtRev scheme.Object
+}
+
+// prevWithRev is the previous state stamped with this event's revision: what a watcher whose
+// selector no longer matches receives as a DELETED event.
+func (e *Event) prevWithRev() scheme.Object {
+	e.prevOnce.Do(func() {
+		p := proto.Clone(e.Prev).(scheme.Object)
+		scheme.Meta(p).ResourceVersion = fmt.Sprint(e.Rev)
+		e.prevAtRev = p
+	})
+	return e.prevAtRev
+}
+
+// Config configures a Cache.
+type Config struct {
+	Storage *storage.Storage
+	// Prefix is the etcd key prefix of the resource, ending in "/".
+	Prefix string
+	// Decode turns a stored value into an object with its resourceVersion set.
+	Decode func(kv storage.KV) (scheme.Object, error)
+	// Attrs extracts an object's selectable attributes.
+	Attrs func(scheme.Object) *Attrs
+	// Capacity is the number of events kept for watchers to resume from.
+	Capacity int
+	Logger   *slog.Logger
+}
+
+type entry struct {
+	obj   scheme.Object
+	attrs *Attrs
+}
+
+// Cache is the watch cache of one resource.
+type Cache struct {
+	cfg Config
+
+	mu    sync.RWMutex
+	items map[string]*entry
+	rev   int64 // every change up to rev is applied
+	ring  []*Event
+	head  int   // index of the oldest event in ring
+	n     int   // number of events in ring
+	floor int64 // watchers must start at or after this revision
+	// notify is closed and replaced whenever rev advances.
+	notify chan struct{}
+	ready  chan struct{}
+	closed chan struct{}
+
+	progressMu   sync.Mutex
+	watch        *storage.Watch
+	lastProgress time.Time
+}
+
+// New returns a cache; Run fills and maintains it.
+func New(cfg Config) *Cache {
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = 8192
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Cache{
+		cfg:    cfg,
+		items:  map[string]*entry{},
+		ring:   make([]*Event, cfg.Capacity),
+		notify: make(chan struct{}),
+		ready:  make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+}
+
+// Ready is closed once the cache holds a complete list.
+func (c *Cache) Ready() <-chan struct{} { return c.ready }
+
+// Run lists the resource, then follows its etcd watch until ctx ends. When the watch fails it
+// re-lists (with backoff), and watchers are told to re-list too.
+func (c *Cache) Run(ctx context.Context) {
+	defer close(c.closed)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		rev, err := c.relist(ctx)
+		if err != nil {
+			c.cfg.Logger.Warn("watch cache list failed", "prefix", c.cfg.Prefix, "err", err)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		err = c.follow(ctx, rev)
+		if ctx.Err() == nil {
+			c.cfg.Logger.Warn("watch cache watch ended, re-listing", "prefix", c.cfg.Prefix, "err", err)
+		}
+	}
+}
+
+// relist replaces the cache's contents with a fresh list and drops the event history.
+func (c *Cache) relist(ctx context.Context) (int64, error) {
+	items := map[string]*entry{}
+	var rev int64
+	from := ""
+	for {
+		page, err := c.cfg.Storage.List(ctx, c.cfg.Prefix, from, rev, 1000)
+		if err != nil {
+			return 0, err
+		}
+		rev = page.Revision
+		for _, kv := range page.KVs {
+			obj, err := c.cfg.Decode(kv)
+			if err != nil {
+				c.cfg.Logger.Error("undecodable object in etcd, skipped", "key", kv.Key, "err", err)
+				continue
+			}
+			items[kv.Key] = &entry{obj: obj, attrs: c.cfg.Attrs(obj)}
+		}
+		if !page.More || len(page.KVs) == 0 {
+			break
+		}
+		from = page.KVs[len(page.KVs)-1].Key + "\x00"
+	}
+	c.mu.Lock()
+	c.items = items
+	c.rev = rev
+	c.floor = rev
+	c.head, c.n = 0, 0
+	clear(c.ring)
+	c.broadcastLocked()
+	c.mu.Unlock()
+	select {
+	case <-c.ready:
+	default:
+		close(c.ready)
+	}
+	return rev, nil
+}
+
+func (c *Cache) follow(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := c.cfg.Storage.Watch(wctx, c.cfg.Prefix, rev)
+	c.progressMu.Lock()
+	c.watch = w
+	c.progressMu.Unlock()
+	for b := range w.C {
+		c.apply(b)
+	}
+	c.progressMu.Lock()
+	c.watch = nil
+	c.progressMu.Unlock()
+	return w.Err()
+}
+
+func (c *Cache) apply(b storage.Batch) {
+	// Decode outside the lock; apply the whole batch under one lock so lists and watchers never
+	// see a half-applied revision.
+	decoded := make([]scheme.Object, len(b.Events))
+	for i, se := range b.Events {
+		if se.Type != storage.Put {
+			continue
+		}
+		obj, err := c.cfg.Decode(se.KV)
+		if err != nil {
+			c.cfg.Logger.Error("undecodable object in etcd, skipped", "key", se.KV.Key, "err", err)
+			continue
+		}
+		decoded[i] = obj
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, se := range b.Events {
+		old := c.items[se.KV.Key]
+		e := &Event{Rev: se.KV.ModRevision}
+		if old != nil {
+			e.Prev, e.prevAttrs = old.obj, old.attrs
+		}
+		switch {
+		case se.Type == storage.Put && decoded[i] != nil:
+			e.Object, e.attrs = decoded[i], c.cfg.Attrs(decoded[i])
+			e.Type = Modified
+			if old == nil {
+				e.Type = Added
+			}
+			c.items[se.KV.Key] = &entry{obj: e.Object, attrs: e.attrs}
+		case se.Type == storage.Delete && old != nil:
+			obj := proto.Clone(old.obj).(scheme.Object)
+			scheme.Meta(obj).ResourceVersion = fmt.Sprint(se.KV.ModRevision)
+			e.Type, e.Object, e.attrs = Deleted, obj, old.attrs
+			delete(c.items, se.KV.Key)
+		default:
+			continue
+		}
+		c.pushLocked(e)
+	}
+	if b.Revision > c.rev {
+		c.rev = b.Revision
+	}
+	c.broadcastLocked()
+}
+
+func (c *Cache) peek(key string) *entry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.items[key]
+}
+
+func (c *Cache) pushLocked(e *Event) {
+	capacity := len(c.ring)
+	if c.n == capacity {
+		c.floor = c.ring[c.head].Rev
+		c.ring[c.head] = nil
+		c.head = (c.head + 1) % capacity
+		c.n--
+	}
+	c.ring[(c.head+c.n)%capacity] = e
+	c.n++
+}
+
+func (c *Cache) broadcastLocked() {
+	close(c.notify)
+	c.notify = make(chan struct{})
+}
+
+// Rev returns the revision up to which the cache is complete.
+func (c *Cache) Rev() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rev
+}
+
+// WaitForRev waits until the cache is complete up to rev, asking etcd for progress
+// notifications when nothing under the prefix moves; ErrTooLarge after 3 s.
+func (c *Cache) WaitForRev(ctx context.Context, rev int64) error {
+	deadline := time.NewTimer(3 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.RLock()
+		cur, notify := c.rev, c.notify
+		c.mu.RUnlock()
+		if cur >= rev {
+			return nil
+		}
+		c.requestProgress()
+		select {
+		case <-notify:
+		case <-tick.C:
+		case <-deadline.C:
+			return fmt.Errorf("%w: waited 3s for revision %d, cache is at %d", ErrTooLarge, rev, cur)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.closed:
+			return ErrClosed
+		}
+	}
+}
+
+func (c *Cache) requestProgress() {
+	c.progressMu.Lock()
+	defer c.progressMu.Unlock()
+	if c.watch == nil || time.Since(c.lastProgress) < 10*time.Millisecond {
+		return
+	}
+	c.lastProgress = time.Now()
+	if err := c.watch.RequestProgress(); err != nil {
+		c.cfg.Logger.Debug("request watch progress", "err", err)
+	}
+}
+
+// Get returns the cached object at key, or nil.
+func (c *Cache) Get(key string) scheme.Object {
+	if e := c.peek(key); e != nil {
+		return e.obj
+	}
+	return nil
+}
+
+// List returns the objects under keyPrefix that match p, sorted by key, once the cache is
+// complete up to minRev, and the revision the list reflects.
+func (c *Cache) List(ctx context.Context, minRev int64, keyPrefix string, p Predicate) ([]scheme.Object, int64, error) {
+	if err := c.WaitForRev(ctx, minRev); err != nil {
+		return nil, 0, err
+	}
+	c.mu.RLock()
+	keys := make([]string, 0, len(c.items))
+	for k, e := range c.items {
+		if strings.HasPrefix(k, keyPrefix) && p.Matches(e.attrs) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]scheme.Object, len(keys))
+	for i, k := range keys {
+		out[i] = c.items[k].obj
+	}
+	rev := c.rev
+	c.mu.RUnlock()
+	return out, rev, nil
+}
+
+// Len returns the number of cached objects.
+func (c *Cache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.items)
+}
