@@ -1,5 +1,6 @@
 // Command berth-testapp is the program of the berth-testapp image; see package testapp for
-// what it does. It is configured from the environment only ($PORT, $UDP_PORT, $SHUTDOWN_DELAY).
+// what it does. As a server it is configured from the environment only ($PORT, $UDP_PORT,
+// $SHUTDOWN_DELAY); `berth-testapp udp HOST:PORT MESSAGE` is a one-shot UDP client.
 package main
 
 import (
@@ -9,15 +10,19 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/berth-dev/berth/pkg/testapp"
 )
 
 func main() {
-	os.Exit(run())
+	if len(os.Args) > 1 && os.Args[1] == "udp" {
+		os.Exit(udp(os.Args[2:]))
+	}
+	os.Exit(serve())
 }
 
-func run() int {
+func serve() int {
 	log := slog.New(slog.NewTextHandler(os.Stdout, nil))
 	hostname, err := os.Hostname()
 	if err != nil {
@@ -41,4 +46,18 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "berth-testapp: %v\n", err)
 	}
 	return code
+}
+
+func udp(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: berth-testapp udp HOST:PORT MESSAGE")
+		return 2
+	}
+	reply, err := testapp.UDPRequest(context.Background(), args[0], args[1], 5*time.Second)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "berth-testapp: %v\n", err)
+		return 1
+	}
+	fmt.Println(reply)
+	return 0
 }

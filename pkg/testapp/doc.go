@@ -14,4 +14,8 @@
 //   - every request is logged to stdout; on SIGTERM (or SIGINT) it logs "received SIGTERM"
 //     ("received SIGINT"), waits $SHUTDOWN_DELAY (a Go duration, default 0) while still
 //     serving, and exits 0.
+//
+// The same binary is also a one-shot UDP client, since busybox's nc in berth-shell cannot
+// speak UDP: `testapp udp HOST:PORT MESSAGE` prints the first datagram that comes back
+// (UDPRequest).
 package testapp

@@ -321,6 +321,29 @@ func TestUDPEcho(t *testing.T) {
 	}
 }
 
+func TestUDPRequest(t *testing.T) {
+	r := start(t, Config{UDPAddr: "127.0.0.1:0"})
+	ctx := context.Background()
+	got, err := UDPRequest(ctx, r.srv.UDPAddr().String(), "ping", 5*time.Second)
+	if err != nil || got != "ping" {
+		t.Fatalf("UDPRequest() = %q, %v; want \"ping\", nil", got, err)
+	}
+
+	// A socket that never answers: the request times out.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = silent.Close() }()
+	began := time.Now()
+	if got, err := UDPRequest(ctx, silent.LocalAddr().String(), "ping", 200*time.Millisecond); err == nil {
+		t.Fatalf("UDPRequest() to a silent socket = %q, want a timeout error", got)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("UDPRequest() took %v to time out after 200ms", took)
+	}
+}
+
 func TestNoUDPWhenUnset(t *testing.T) {
 	r := start(t, Config{})
 	if a := r.srv.UDPAddr(); a != nil {
