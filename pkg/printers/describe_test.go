@@ -122,10 +122,10 @@ func TestDescribeKinds(t *testing.T) {
 			Conditions: []*appsv1.DeploymentCondition{{Type: "Available", Status: "True", Reason: "MinimumReplicasAvailable"}}},
 	}
 	newRS := &appsv1.ReplicaSet{Metadata: &metav1.ObjectMeta{Name: "web-2", CreationTimestamp: ago(time.Minute), Labels: map[string]string{"app": "web", "pod-template-hash": "2"}},
-		Spec: &appsv1.ReplicaSetSpec{Replicas: i32(3), Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "web", "pod-template-hash": "2"}}, Spec: dep.Spec.Template.Spec}},
+		Spec:   &appsv1.ReplicaSetSpec{Replicas: i32(3), Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "web", "pod-template-hash": "2"}}, Spec: dep.Spec.Template.Spec}},
 		Status: &appsv1.ReplicaSetStatus{Replicas: 3}}
 	oldRS := &appsv1.ReplicaSet{Metadata: &metav1.ObjectMeta{Name: "web-1", CreationTimestamp: ago(time.Hour), Labels: map[string]string{"app": "web", "pod-template-hash": "1"}},
-		Spec: &appsv1.ReplicaSetSpec{Replicas: i32(1), Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "web", "pod-template-hash": "1"}}, Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "web", Image: "nginx:old"}}}}},
+		Spec:   &appsv1.ReplicaSetSpec{Replicas: i32(1), Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "web", "pod-template-hash": "1"}}, Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "web", Image: "nginx:old"}}}}},
 		Status: &appsv1.ReplicaSetStatus{Replicas: 1}}
 	svc := &corev1.Service{Metadata: &metav1.ObjectMeta{Name: "web", Namespace: "default"},
 		Spec: &corev1.ServiceSpec{Type: "NodePort", ClusterIp: "10.0.0.9", ClusterIps: []string{"10.0.0.9"}, Selector: map[string]string{"app": "web"},
