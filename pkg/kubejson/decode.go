@@ -128,8 +128,15 @@ func ToJSON(data []byte) ([]byte, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	looksJSON := len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')
-	if looksJSON && json.Valid(data) {
-		return data, nil
+	if looksJSON {
+		if json.Valid(data) {
+			return data, nil
+		}
+		// One JSON value followed by more is not YAML either, though go-yaml would read
+		// only the first value and ignore the rest.
+		if se := jsonSyntaxError(data); strings.Contains(se.Msg, "after top-level value") {
+			return nil, se
+		}
 	}
 	js, yerr := yamlToJSON(data)
 	if yerr == nil {
@@ -142,7 +149,7 @@ func ToJSON(data []byte) ([]byte, error) {
 }
 
 // jsonSyntaxError locates the first syntax error of invalid JSON.
-func jsonSyntaxError(data []byte) error {
+func jsonSyntaxError(data []byte) *SyntaxError {
 	err := json.Unmarshal(data, new(json.RawMessage))
 	var se *json.SyntaxError
 	if !errors.As(err, &se) {
@@ -175,6 +182,9 @@ func yamlToJSON(data []byte) (js []byte, err error) {
 	js, err = yamlToJSONStrict(data)
 	if err != nil {
 		return nil, yamlSyntaxError(err)
+	}
+	if line := secondDocument(data); line > 0 {
+		return nil, &SyntaxError{Format: "YAML", Line: line, Msg: "a second document; expected exactly one"}
 	}
 	return js, nil
 }

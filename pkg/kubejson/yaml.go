@@ -1,6 +1,7 @@
 package kubejson
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,4 +31,52 @@ func yamlSyntaxError(err error) *SyntaxError {
 		se.Msg = rest
 	}
 	return se
+}
+
+// secondDocument returns the line at which a second non-empty YAML document starts, or 0 when
+// there is none: go-yaml reads the first document and ignores the rest, which for a single
+// object would silently drop data. Documents are split as kubectl splits them, at lines that
+// start with "---".
+func secondDocument(data []byte) int {
+	if !bytes.Contains(data, []byte("---")) {
+		return 0
+	}
+	docs, seen := 0, false
+	start, line := 1, 0
+	var cur []byte
+	flush := func() int {
+		if js, err := yaml.YAMLToJSON(cur); err != nil || string(js) != "null" {
+			docs++
+			if docs == 2 {
+				return start
+			}
+		}
+		return 0
+	}
+	for len(data) > 0 {
+		line++
+		l := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		if bytes.HasPrefix(l, []byte("---")) {
+			if rest := bytes.TrimSpace(l[3:]); len(rest) == 0 || rest[0] == '#' {
+				if seen {
+					if n := flush(); n > 0 {
+						return n
+					}
+				}
+				seen, cur, start = true, nil, line+1
+				continue
+			}
+		}
+		seen = true
+		cur = append(cur, l...)
+	}
+	if seen {
+		return flush()
+	}
+	return 0
 }
