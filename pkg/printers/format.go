@@ -69,3 +69,20 @@ func intOrString(v *structpb.Value) string {
 
 // timestamp converts a time for age.
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// SelectorString is a label selector in the form -l takes ("app=web,tier in (a,b)"), ""
+// when it is nil or empty.
+func SelectorString(s *metav1.LabelSelector) string {
+	if f := formatSelector(s); f != "<none>" {
+		return f
+	}
+	return ""
+}
+
+// LabelsString is a label map as an equality selector ("app=web,tier=db"), "" when empty.
+func LabelsString(m map[string]string) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return formatLabels(m)
+}
