@@ -19,10 +19,10 @@ import (
 
 type getOptions struct {
 	*globals
-	output, selector, fieldSelector                string
-	allNamespaces, watch, watchOnly                bool
-	showLabels, noHeaders, ignoreNotFound          bool
-	chunkSize                                      int64
+	output, selector, fieldSelector       string
+	allNamespaces, watch, watchOnly       bool
+	showLabels, noHeaders, ignoreNotFound bool
+	chunkSize                             int64
 }
 
 func newGet(g *globals) *cobra.Command {
@@ -33,7 +33,7 @@ func newGet(g *globals) *cobra.Command {
 		Long: "Display one or many resources: a table with the columns kubectl shows for each kind, or\n" +
 			"the objects as JSON or YAML. Kinds are named as kubectl names them: pods, pod, po, ...",
 		Example: "  berthctl get pods\n  berthctl get deploy,svc -A\n  berthctl get pod nginx -o yaml\n  berthctl get pods -l app=web -w",
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args) },
+		RunE:    func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "output format: wide, name, json or yaml")
