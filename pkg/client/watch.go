@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"google.golang.org/grpc"
@@ -37,9 +38,10 @@ type Watcher struct {
 	r      *scheme.Resource
 }
 
-// Watch starts a watch of the objects opts selects. opts.ResourceVersion "" starts with the
-// current state as ADDED events (as Kubernetes does); a resourceVersion resumes after it, and
-// fails with an Expired error when the server no longer has it.
+// Watch starts a watch of the objects opts selects and returns once the server has
+// established it. opts.ResourceVersion "" starts with the current state as ADDED events (as
+// Kubernetes does); a resourceVersion resumes after it, and fails with an Expired error when
+// the server no longer has it.
 func (rc *ResourceClient) Watch(ctx context.Context, opts *metav1.ListOptions) (*Watcher, error) {
 	if opts == nil {
 		opts = &metav1.ListOptions{}
@@ -57,6 +59,23 @@ func (rc *ResourceClient) Watch(ctx context.Context, opts *metav1.ListOptions) (
 	}
 	if err := stream.CloseSend(); err != nil {
 		cancel()
+		return nil, err
+	}
+	// The apiserver sends headers once the watch is established, so a watch that cannot start
+	// (an expired resourceVersion, a bad selector) fails here rather than on the first Next.
+	md, err := stream.Header()
+	if err == nil && md == nil {
+		// The stream ended before the watch started; gRPC reports why on RecvMsg.
+		err = stream.RecvMsg(rc.r.NewWatchEvent())
+		if err == nil || errors.Is(err, io.EOF) {
+			err = fmt.Errorf("watch %s: the server ended the stream before the watch started", rc.r.GroupResource())
+		}
+	}
+	if err != nil {
+		cancel()
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, err
 	}
 	return &Watcher{ctx: ctx, cancel: cancel, stream: stream, r: rc.r}, nil
