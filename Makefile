@@ -77,7 +77,8 @@ test-unit: ## Run the unit and integration tests: go test ./... with the race de
 	$(GO) test $(RACE) -timeout 15m $(TEST_FLAGS) ./...
 
 .PHONY: e2e
-e2e: build images ## Run the e2e tests (test/e2e, build tag e2e) against bin/ and Docker; CI=1 makes a missing Docker fail them
+e2e: build ## Build the binaries and (with Docker) the images, then run the e2e tests (test/e2e, tag e2e); CI=1 makes a missing Docker fail them
+	hack/images.sh --if-docker
 	$(GO) test -tags e2e -count=1 -timeout 20m $(E2E_FLAGS) ./test/e2e/...
 
 .PHONY: fuzz
