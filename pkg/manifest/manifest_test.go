@@ -303,7 +303,9 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func ns(name string) string { return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n" }
+func ns(name string) string {
+	return "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n"
+}
 
 func TestReadPaths(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
