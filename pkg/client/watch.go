@@ -72,8 +72,10 @@ func (rc *ResourceClient) Watch(ctx context.Context, opts *metav1.ListOptions) (
 		}
 	}
 	if err != nil {
+		// The caller's context ending explains the failure better than the stream's error.
+		cerr := ctx.Err()
 		cancel()
-		if cerr := ctx.Err(); cerr != nil {
+		if cerr != nil {
 			return nil, cerr
 		}
 		return nil, err

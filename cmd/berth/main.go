@@ -1,0 +1,90 @@
+// Command berth runs Berth's server roles: `berth server` is the whole control plane in one
+// process with embedded etcd; `berth apiserver` runs the apiserver alone. main only parses
+// flags and calls into the services.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/services/controlplane"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	var logLevel, logFormat string
+	root := &cobra.Command{
+		Use:           "berth",
+		Short:         "Berth runs a Kubernetes-shaped control plane and node agent",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	logger := func() (*slog.Logger, error) { return newLogger(logLevel, logFormat) }
+	root.AddCommand(serverCmd(logger, "server", "Run the whole control plane in one process (embedded etcd by default)"))
+	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
+	return root
+}
+
+func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Command {
+	var cfg controlplane.Config
+	var endpoints string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logger()
+			if err != nil {
+				return err
+			}
+			if endpoints != "" {
+				cfg.EtcdEndpoints = strings.Split(endpoints, ",")
+			}
+			cfg.Logger = log.With("process", use)
+			return controlplane.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "./berth-data", "directory of the embedded etcd's data")
+	f.StringVar(&endpoints, "etcd-endpoints", "", "comma-separated client URLs of an external etcd cluster (instead of the embedded one)")
+	f.StringVar(&cfg.EtcdClientAddr, "etcd-client-addr", "127.0.0.1:0", "host:port the embedded etcd serves clients on")
+	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:6443", "address of the apiserver's gRPC API")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
+	return cmd
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}

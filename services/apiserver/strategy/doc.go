@@ -1,0 +1,6 @@
+// Package strategy holds what is particular to each resource in the apiserver: defaulting and
+// validation (from pkg/defaults and pkg/validation), what a create resets, the selectable
+// fields, namespace admission, Pod deletion grace, Namespace termination and Secret
+// stringData. The generic registry calls it through registry.Strategy and its optional
+// interfaces; nothing here touches storage.
+package strategy

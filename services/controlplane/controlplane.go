@@ -1,0 +1,129 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/berth-dev/berth/pkg/ops"
+	"github.com/berth-dev/berth/services/apiserver"
+	"github.com/berth-dev/berth/services/apiserver/etcdserver"
+)
+
+// Config configures the control plane process.
+type Config struct {
+	// DataDir holds the embedded etcd's data; unused with EtcdEndpoints.
+	DataDir string
+	// EtcdEndpoints selects an external etcd cluster instead of the embedded one.
+	EtcdEndpoints []string
+	// EtcdClientAddr is where the embedded etcd serves clients (host:port; port 0 picks one).
+	EtcdClientAddr string
+	// GRPCAddr is the apiserver's gRPC address.
+	GRPCAddr string
+	// HTTPAddr serves /healthz, /readyz and /metrics (and, later, the REST gateway).
+	HTTPAddr string
+	Logger   *slog.Logger
+	// Started, if set, is called once everything serves, with the bound addresses.
+	Started func(grpcAddr, httpAddr string)
+}
+
+// Run runs the control plane until ctx ends, then shuts down cleanly: servers stop accepting,
+// in-flight calls finish, and etcd flushes before Run returns.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	etcd, closeEtcd, err := connectEtcd(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeEtcd()
+
+	gl, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listen grpc on %s: %w", cfg.GRPCAddr, err)
+	}
+	hl, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		gl.Close()
+		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
+	}
+	o := ops.New(log)
+	api, err := apiserver.New(apiserver.Config{Etcd: etcd, Listener: gl, Logger: log.With("role", "apiserver"), Metrics: o.Registry})
+	if err != nil {
+		gl.Close()
+		hl.Close()
+		return err
+	}
+	o.AddCheck("apiserver", func(context.Context) error {
+		select {
+		case <-api.Ready():
+			return nil
+		default:
+			return errors.New("watch caches not filled yet")
+		}
+	})
+	o.AddCheck("etcd", func(ctx context.Context) error {
+		_, err := etcd.Get(ctx, "/registry/\x00health", clientv3.WithCountOnly())
+		return err
+	})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errc <- api.Run(ctx) }()
+	go func() { defer wg.Done(); errc <- o.Serve(ctx, hl, nil) }()
+	go func() {
+		select {
+		case <-api.Ready():
+			log.Info("control plane ready", "grpc", gl.Addr().String(), "http", hl.Addr().String())
+			if cfg.Started != nil {
+				cfg.Started(gl.Addr().String(), hl.Addr().String())
+			}
+		case <-ctx.Done():
+		}
+	}()
+	var first error
+	select {
+	case first = <-errc:
+	case <-ctx.Done():
+	}
+	cancel()
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if first == nil {
+			first = err
+		}
+	}
+	log.Info("control plane stopped")
+	return first
+}
+
+func connectEtcd(ctx context.Context, cfg Config, log *slog.Logger) (*clientv3.Client, func(), error) {
+	if len(cfg.EtcdEndpoints) > 0 {
+		c, err := etcdserver.Dial(ctx, cfg.EtcdEndpoints)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("using external etcd", "endpoints", cfg.EtcdEndpoints)
+		return c, func() { _ = c.Close() }, nil
+	}
+	if cfg.DataDir == "" {
+		return nil, nil, errors.New("--data-dir is required for the embedded etcd")
+	}
+	e, err := etcdserver.Start(ctx, etcdserver.Config{DataDir: cfg.DataDir, ClientAddr: cfg.EtcdClientAddr, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("embedded etcd started", "dir", cfg.DataDir, "clientURL", e.ClientURL)
+	return e.Client, e.Close, nil
+}
