@@ -54,7 +54,9 @@ func configMapData(cm *corev1.ConfigMap) field.ErrorList {
 		size += len(cm.BinaryData[k])
 	}
 	if size > MaxDataSize {
-		errs = append(errs, field.TooLong(field.NewPath(""), "", MaxDataSize))
+		// Kubernetes reports this at the empty path ("[]"); data and binaryData together is
+		// what is too long.
+		errs = append(errs, field.TooLong(dataPath, "", MaxDataSize))
 	}
 	return errs
 }
