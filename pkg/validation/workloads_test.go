@@ -85,7 +85,9 @@ func validDeployment() *appsv1.Deployment {
 	})
 }
 
-func rollingUpdate(d *appsv1.Deployment) *appsv1.RollingUpdateDeployment { return d.Spec.Strategy.RollingUpdate }
+func rollingUpdate(d *appsv1.Deployment) *appsv1.RollingUpdateDeployment {
+	return d.Spec.Strategy.RollingUpdate
+}
 
 func TestDeployment(t *testing.T) {
 	runCases(t, validDeployment, []tcase[*appsv1.Deployment]{
