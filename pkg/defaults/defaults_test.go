@@ -140,13 +140,13 @@ func TestObject(t *testing.T) {
 		{
 			name: "deployment keeps its strategy",
 			in: &appsv1.Deployment{Spec: &appsv1.DeploymentSpec{
-				Replicas: proto.Int32(0),
-				Strategy: &appsv1.DeploymentStrategy{RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: num(0), MaxUnavailable: structpb.NewNullValue()}},
+				Replicas:             proto.Int32(0),
+				Strategy:             &appsv1.DeploymentStrategy{RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: num(0), MaxUnavailable: structpb.NewNullValue()}},
 				RevisionHistoryLimit: proto.Int32(0), ProgressDeadlineSeconds: proto.Int32(60),
 			}},
 			want: &appsv1.Deployment{Spec: &appsv1.DeploymentSpec{
-				Replicas: proto.Int32(0),
-				Strategy: &appsv1.DeploymentStrategy{Type: "RollingUpdate", RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: num(0), MaxUnavailable: str("25%")}},
+				Replicas:             proto.Int32(0),
+				Strategy:             &appsv1.DeploymentStrategy{Type: "RollingUpdate", RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: num(0), MaxUnavailable: str("25%")}},
 				RevisionHistoryLimit: proto.Int32(0), ProgressDeadlineSeconds: proto.Int32(60),
 			}},
 		},
