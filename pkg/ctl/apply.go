@@ -58,7 +58,8 @@ func (o *applyOptions) run(ctx context.Context) error {
 	if len(o.files) == 0 {
 		return usagef("must specify one of -f and -k")
 	}
-	items, err := readManifests(o.files, o.recursive, o.In)
+	errs := &errorList{w: o.ErrOut}
+	items, err := readManifests(o.files, o.recursive, o.In, "apply", errs)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,6 @@ func (o *applyOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
-	errs := &errorList{w: o.ErrOut}
 	for _, it := range items {
 		if err := checkNamespace(it, o.namespace, o.nsChanged()); err != nil {
 			errs.add(err)
@@ -144,6 +144,12 @@ func apply(ctx context.Context, g *globals, c *client.Client, it manifestItem) (
 		}
 		if err != nil {
 			return nil, "", withSource("applying patch to", it.source, err)
+		}
+		// JSON merge patches replace lists whole, so a manifest that leaves out what the
+		// server defaults inside a list (a container's imagePullPolicy) always yields a patch;
+		// the apiserver then finds nothing changed and keeps the resourceVersion.
+		if updated.GetMetadata().GetResourceVersion() == live.GetMetadata().GetResourceVersion() {
+			return updated, "unchanged", nil
 		}
 		return updated, "configured", nil
 	}

@@ -46,7 +46,8 @@ func (o *createOptions) run(ctx context.Context) error {
 	if len(o.files) == 0 {
 		return usagef("must specify one of -f and -k")
 	}
-	items, err := readManifests(o.files, o.recursive, o.In)
+	errs := &errorList{w: o.ErrOut}
+	items, err := readManifests(o.files, o.recursive, o.In, "create", errs)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,6 @@ func (o *createOptions) run(ctx context.Context) error {
 			return err
 		}
 	}
-	errs := &errorList{w: o.ErrOut}
 	for _, it := range items {
 		if err := checkNamespace(it, o.namespace, o.nsChanged()); err != nil {
 			errs.add(err)

@@ -107,7 +107,7 @@ func (o *deleteOptions) run(ctx context.Context, args []string) error {
 		if len(args) > 0 {
 			return usagef("when -f is given, no kinds or names may be given as arguments")
 		}
-		items, err := readManifests(o.files, o.recursive, o.In)
+		items, err := readManifests(o.files, o.recursive, o.In, "delete", errs)
 		if err != nil {
 			return err
 		}

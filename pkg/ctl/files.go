@@ -1,16 +1,10 @@
 package ctl
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 
-	"github.com/berth-dev/berth/pkg/kubejson"
+	"github.com/berth-dev/berth/pkg/manifest"
 	"github.com/berth-dev/berth/pkg/scheme"
 )
 
@@ -34,96 +28,36 @@ func (it manifestItem) namespace(def string) string {
 }
 
 // readManifests reads the objects of the files, directories and "-" (stdin) given with -f.
-// TODO: use pkg/manifest (ReadPaths) once it lands; this interim reader only splits
-// documents on "---" lines.
-func readManifests(paths []string, recursive bool, stdin io.Reader) ([]manifestItem, error) {
-	var items []manifestItem
-	for _, p := range paths {
-		if p == "-" {
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
-			}
-			got, err := decodeDocs(data, "STDIN")
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, got...)
-			continue
-		}
-		files, err := manifestFiles(p, recursive)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("the path %q cannot be read: %w", f, err)
-			}
-			got, err := decodeDocs(data, f)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, got...)
-		}
-	}
-	if len(items) == 0 {
-		return nil, fmt.Errorf("no objects passed to apply")
-	}
-	return items, nil
-}
-
-func manifestFiles(p string, recursive bool) ([]string, error) {
-	st, err := os.Stat(p)
+// As kubectl, it reads everything before acting: when any document is bad, every error is
+// printed to errs and nothing is returned, so that nothing is applied. verb names the command
+// in the error for an empty input ("no objects passed to apply").
+func readManifests(paths []string, recursive bool, stdin io.Reader, verb string, errs *errorList) ([]manifestItem, error) {
+	read, err := manifest.ReadPaths(paths, recursive, stdin)
 	if err != nil {
-		return nil, fmt.Errorf("the path %q does not exist", p)
+		for _, e := range flatten(err) {
+			errs.add(e)
+		}
+		return nil, errs.err()
 	}
-	if !st.IsDir() {
-		return []string{p}, nil
+	if len(read) == 0 {
+		return nil, fmt.Errorf("no objects passed to %s", verb)
 	}
-	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != p && !recursive {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch filepath.Ext(path) {
-		case ".yaml", ".yml", ".json":
-			files = append(files, path)
-		}
-		return nil
-	})
-	return files, err
-}
-
-var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
-
-func decodeDocs(data []byte, source string) ([]manifestItem, error) {
-	var items []manifestItem
-	for i, doc := range docSeparator.Split(string(data), -1) {
-		if strings.TrimSpace(stripComments(doc)) == "" {
-			continue
-		}
-		obj, r, err := kubejson.UnmarshalObject([]byte(doc))
-		if err != nil {
-			return nil, fmt.Errorf("error validating %q (document %d): %w", source, i+1, err)
-		}
-		items = append(items, manifestItem{r: r, obj: obj, source: source})
+	items := make([]manifestItem, len(read))
+	for i, it := range read {
+		items[i] = manifestItem{r: it.Resource, obj: it.Object, source: it.Source}
 	}
 	return items, nil
 }
 
-func stripComments(doc string) string {
-	var b bytes.Buffer
-	for _, l := range strings.Split(doc, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
-			b.WriteString(l + "\n")
-		}
+// flatten lists the errors inside joined errors (errors.Join), depth first.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return b.String()
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
