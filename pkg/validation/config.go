@@ -93,14 +93,15 @@ func secretData(s *corev1.Secret) field.ErrorList {
 	size := 0
 	for _, k := range sortedKeys(s.GetData()) {
 		errs = append(errs, msgs(validation.IsConfigMapKey(k), dataPath.Key(k), k)...)
-		size += len(s.Data[k])
+		if _, replaced := s.GetStringData()[k]; !replaced {
+			size += len(s.Data[k])
+		}
 	}
-	// stringData is merged into data by defaulting; validate what is left of it the same way.
+	// stringData is merged into data by defaulting, its values replacing data's; validate what
+	// is left of it the same way.
 	for _, k := range sortedKeys(s.GetStringData()) {
 		errs = append(errs, msgs(validation.IsConfigMapKey(k), field.NewPath("stringData").Key(k), k)...)
-		if _, dup := s.GetData()[k]; !dup {
-			size += len(s.StringData[k])
-		}
+		size += len(s.StringData[k])
 	}
 	if size > MaxDataSize {
 		errs = append(errs, field.TooLong(dataPath, "", MaxDataSize))
