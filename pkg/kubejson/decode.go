@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -112,10 +112,9 @@ func typeMeta(js []byte) (apiVersion, kind string, err error) {
 
 // describeRaw names the type (and value, for scalars) of a raw JSON value.
 func describeRaw(raw []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
+	l := lexer{data: raw}
+	tok := l.next()
+	if l.err != nil || tok.kind == tokEOF {
 		return "invalid JSON"
 	}
 	return describe(tok)
@@ -191,27 +190,24 @@ func yamlToJSON(data []byte) (js []byte, err error) {
 
 // decoder walks a JSON document guided by a message descriptor and fills the message.
 type decoder struct {
-	dec   *json.Decoder
+	lex   lexer
 	path  path
 	errs  []*FieldError
 	fatal error
 }
 
 func decode(js []byte, m protoreflect.Message, ti *typeInfo) error {
-	d := &decoder{dec: json.NewDecoder(bytes.NewReader(js))}
-	d.dec.UseNumber()
+	d := &decoder{lex: lexer{data: js}}
 	tok := d.token()
 	switch {
 	case d.fatal != nil:
-	case tok == nil:
+	case tok.kind == tokNull:
 		d.invalid("empty document")
 	default:
 		d.message(tok, m, ti, ti.hasTypeMeta())
 	}
-	if d.fatal == nil {
-		if _, err := d.dec.Token(); err != io.EOF {
-			d.fatal = &SyntaxError{Format: "JSON", Msg: "unexpected data after the top-level value"}
-		}
+	if d.fatal == nil && !d.lex.atEOF() {
+		d.fatal = &SyntaxError{Format: "JSON", Msg: "unexpected data after the top-level value"}
 	}
 	if d.fatal != nil {
 		return d.fatal
@@ -222,36 +218,31 @@ func decode(js []byte, m protoreflect.Message, ti *typeInfo) error {
 	return nil
 }
 
-// token reads the next token; a read error is fatal and yields nil.
-func (d *decoder) token() json.Token {
+// token reads the next token; running out of input is fatal.
+func (d *decoder) token() token {
 	if d.fatal != nil {
-		return nil
+		return token{kind: tokEOF}
 	}
-	tok, err := d.dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		d.fatal = &SyntaxError{Format: "JSON", Msg: err.Error()}
-		return nil
+	tok := d.lex.next()
+	if tok.kind == tokEOF {
+		d.fatal = &SyntaxError{Format: "JSON", Msg: "unexpected end of input"}
 	}
 	return tok
 }
 
-func (d *decoder) more() bool { return d.fatal == nil && d.dec.More() }
+func (d *decoder) more() bool { return d.fatal == nil && d.lex.more() }
 
 // skip consumes the rest of a value whose first token was tok.
-func (d *decoder) skip(tok json.Token) {
-	if delim, ok := tok.(json.Delim); !ok || (delim != '{' && delim != '[') {
+func (d *decoder) skip(tok token) {
+	if tok.kind != tokBeginObject && tok.kind != tokBeginArray {
 		return
 	}
 	for depth := 1; depth > 0 && d.fatal == nil; {
-		if delim, ok := d.token().(json.Delim); ok {
-			if delim == '{' || delim == '[' {
-				depth++
-			} else {
-				depth--
-			}
+		switch d.token().kind {
+		case tokBeginObject, tokBeginArray:
+			depth++
+		case tokEndObject, tokEndArray:
+			depth--
 		}
 	}
 }
@@ -271,61 +262,99 @@ func (d *decoder) add(t ErrorType, detail string) {
 }
 
 // wrongType reports a value of the wrong JSON type and skips it.
-func (d *decoder) wrongType(want string, tok json.Token) {
+func (d *decoder) wrongType(want string, tok token) {
 	d.invalid("expected " + want + ", got " + describe(tok))
 	d.skip(tok)
 }
 
 // describe names a token's JSON type, with the value for scalars: `string "three"`.
-func describe(tok json.Token) string {
-	switch t := tok.(type) {
-	case nil:
+func describe(tok token) string {
+	switch tok.kind {
+	case tokNull:
 		return "null"
-	case json.Delim:
-		if t == '[' {
-			return "array"
-		}
+	case tokBeginArray:
+		return "array"
+	case tokBeginObject:
 		return "object"
-	case string:
-		if utf8.RuneCountInString(t) > 64 {
-			t = string([]rune(t)[:64]) + "..."
+	case tokString:
+		s := tok.str()
+		if utf8.RuneCountInString(s) > 64 {
+			s = string([]rune(s)[:64]) + "..."
 		}
-		return "string " + strconv.Quote(t)
-	case json.Number:
-		s := string(t)
+		return "string " + strconv.Quote(s)
+	case tokNumber:
+		s := tok.number()
 		if len(s) > 64 {
 			s = s[:64] + "..."
 		}
 		return "number " + s
-	case bool:
-		return "boolean " + strconv.FormatBool(t)
+	case tokBool:
+		return "boolean " + strconv.FormatBool(tok.b)
 	default:
-		return fmt.Sprintf("%T", tok)
+		return "end of input"
 	}
 }
 
-func isDelim(tok json.Token, want json.Delim) bool {
-	d, ok := tok.(json.Delim)
-	return ok && d == want
+// fieldIndex maps both the JSON and the proto name of every field of a message to the field.
+type fieldIndex struct {
+	byName map[string]protoreflect.FieldDescriptor
+	count  int
+}
+
+var fieldIndexes sync.Map // protoreflect.FullName -> *fieldIndex
+
+func indexOf(md protoreflect.MessageDescriptor) *fieldIndex {
+	if v, ok := fieldIndexes.Load(md.FullName()); ok {
+		return v.(*fieldIndex)
+	}
+	fields := md.Fields()
+	idx := &fieldIndex{byName: make(map[string]protoreflect.FieldDescriptor, 2*fields.Len()), count: fields.Len()}
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		idx.byName[string(fd.Name())] = fd
+	}
+	// JSON names win over a proto name spelled the same (as protojson does).
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		idx.byName[fd.JSONName()] = fd
+	}
+	fieldIndexes.Store(md.FullName(), idx)
+	return idx
+}
+
+// lookup finds a key's field; name is the key as a string, without allocating in the common
+// case of a key spelled as a field's name.
+func (idx *fieldIndex) lookup(key token) (fd protoreflect.FieldDescriptor, name string) {
+	if !key.escaped && len(key.raw) >= 2 {
+		if fd := idx.byName[string(key.raw[1:len(key.raw)-1])]; fd != nil {
+			if fd.JSONName() == string(key.raw[1:len(key.raw)-1]) {
+				return fd, fd.JSONName()
+			}
+			return fd, string(fd.Name())
+		}
+	}
+	name = key.str()
+	return idx.byName[name], name
 }
 
 // message decodes a JSON object (whose '{' is tok) into m. ti is what is known about m's type;
 // typeMeta says whether apiVersion and kind may appear (and then must match ti).
-func (d *decoder) message(tok json.Token, m protoreflect.Message, ti *typeInfo, typeMeta bool) {
-	if !isDelim(tok, '{') {
+func (d *decoder) message(tok token, m protoreflect.Message, ti *typeInfo, typeMeta bool) {
+	if tok.kind != tokBeginObject {
 		d.wrongType("object", tok)
 		return
 	}
-	fields := m.Descriptor().Fields()
-	var seen []bool
+	idx := indexOf(m.Descriptor())
+	var seen uint64 // by field index, for messages of up to 64 fields
+	var seenMore []bool
+	if idx.count > 64 {
+		seenMore = make([]bool, idx.count)
+	}
 	var seenOther map[string]bool
 	for d.more() {
-		key, _ := d.token().(string)
-		fd := fields.ByJSONName(key)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(key))
-		}
+		fd, key := idx.lookup(d.token())
 		d.push(key)
+		vtok := d.token()
 		if fd == nil {
 			if seenOther[key] {
 				d.duplicate()
@@ -334,7 +363,6 @@ func (d *decoder) message(tok json.Token, m protoreflect.Message, ti *typeInfo, 
 				seenOther = map[string]bool{}
 			}
 			seenOther[key] = true
-			vtok := d.token()
 			if typeMeta && (key == "apiVersion" || key == "kind") {
 				d.checkTypeMeta(key, vtok, ti)
 			} else {
@@ -344,20 +372,21 @@ func (d *decoder) message(tok json.Token, m protoreflect.Message, ti *typeInfo, 
 			d.pop()
 			continue
 		}
-		if seen == nil {
-			seen = make([]bool, fields.Len())
+		i := fd.Index()
+		dup := false
+		if seenMore != nil {
+			dup, seenMore[i] = seenMore[i], true
+		} else {
+			dup = seen&(1<<i) != 0
+			seen |= 1 << i
 		}
-		vtok := d.token()
-		if seen[fd.Index()] {
+		switch {
+		case dup:
 			d.duplicate()
 			d.skip(vtok)
-			d.pop()
-			continue
-		}
-		seen[fd.Index()] = true
-		if ti != nil && ti.item != nil && fd.Name() == ti.itemField {
+		case ti != nil && ti.item != nil && fd.Name() == ti.itemField:
 			d.field(m, fd, vtok, ti.item, true)
-		} else {
+		default:
 			d.field(m, fd, vtok, nil, false)
 		}
 		d.pop()
@@ -365,19 +394,20 @@ func (d *decoder) message(tok json.Token, m protoreflect.Message, ti *typeInfo, 
 	d.token() // '}'
 }
 
-func (d *decoder) checkTypeMeta(key string, tok json.Token, ti *typeInfo) {
-	s, ok := tok.(string)
-	if !ok {
-		if tok != nil {
-			d.wrongType("string", tok)
-		}
+func (d *decoder) checkTypeMeta(key string, tok token, ti *typeInfo) {
+	switch tok.kind {
+	case tokNull:
+		return
+	case tokString:
+	default:
+		d.wrongType("string", tok)
 		return
 	}
 	want := ti.kind
 	if key == "apiVersion" {
 		want = ti.apiVersion
 	}
-	if s != "" && s != want {
+	if s := tok.str(); s != "" && s != want {
 		d.invalid(fmt.Sprintf("expected %q, got %q", want, s))
 	}
 }
@@ -393,16 +423,16 @@ func isScalarMessage(md protoreflect.MessageDescriptor) bool {
 }
 
 // field decodes the value of one field of m.
-func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok json.Token, item *typeInfo, typeMeta bool) {
+func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok token, item *typeInfo, typeMeta bool) {
 	switch {
-	case tok == nil:
+	case tok.kind == tokNull:
 		// null: the field is absent.
 	case fd.IsMap():
 		d.mapField(m, fd, tok)
 	case fd.IsList():
 		d.listField(m, fd, tok, item, typeMeta)
 	case fd.Message() != nil && !isScalarMessage(fd.Message()):
-		if !isDelim(tok, '{') {
+		if tok.kind != tokBeginObject {
 			d.wrongType("object", tok)
 			return
 		}
@@ -414,8 +444,8 @@ func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor,
 	}
 }
 
-func (d *decoder) listField(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok json.Token, item *typeInfo, typeMeta bool) {
-	if !isDelim(tok, '[') {
+func (d *decoder) listField(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok token, item *typeInfo, typeMeta bool) {
+	if tok.kind != tokBeginArray {
 		d.wrongType("array", tok)
 		return
 	}
@@ -425,11 +455,11 @@ func (d *decoder) listField(m protoreflect.Message, fd protoreflect.FieldDescrip
 		t := d.token()
 		switch {
 		case d.fatal != nil:
-		case t == nil:
+		case t.kind == tokNull:
 			// Kubernetes decodes null elements as zero values.
 			l.Append(l.NewElement())
 		case fd.Message() != nil && !isScalarMessage(fd.Message()):
-			if !isDelim(t, '{') {
+			if t.kind != tokBeginObject {
 				d.wrongType("object", t)
 				break
 			}
@@ -446,15 +476,15 @@ func (d *decoder) listField(m protoreflect.Message, fd protoreflect.FieldDescrip
 	d.token() // ']'
 }
 
-func (d *decoder) mapField(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok json.Token) {
-	if !isDelim(tok, '{') {
+func (d *decoder) mapField(m protoreflect.Message, fd protoreflect.FieldDescriptor, tok token) {
+	if tok.kind != tokBeginObject {
 		d.wrongType("object", tok)
 		return
 	}
 	mp := m.Mutable(fd).Map()
 	kd, vd := fd.MapKey(), fd.MapValue()
 	for d.more() {
-		key, _ := d.token().(string)
+		key := d.token().str()
 		d.pushKey(key)
 		t := d.token()
 		mk, ok := d.mapKey(kd, key)
@@ -465,14 +495,14 @@ func (d *decoder) mapField(m protoreflect.Message, fd protoreflect.FieldDescript
 		case mp.Has(mk):
 			d.duplicate()
 			d.skip(t)
-		case t == nil:
+		case t.kind == tokNull:
 			if vd.Message() != nil {
 				mp.Set(mk, mp.NewValue())
 			} else {
 				mp.Set(mk, vd.Default())
 			}
 		case vd.Message() != nil && !isScalarMessage(vd.Message()):
-			if !isDelim(t, '{') {
+			if t.kind != tokBeginObject {
 				d.wrongType("object", t)
 				break
 			}
@@ -494,8 +524,8 @@ func (d *decoder) mapKey(kd protoreflect.FieldDescriptor, key string) (protorefl
 	case protoreflect.StringKind:
 		return protoreflect.ValueOfString(key).MapKey(), true
 	case protoreflect.BoolKind:
-		if b, err := strconv.ParseBool(key); err == nil && (key == "true" || key == "false") {
-			return protoreflect.ValueOfBool(b).MapKey(), true
+		if key == "true" || key == "false" {
+			return protoreflect.ValueOfBool(key == "true").MapKey(), true
 		}
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
 		if n, err := strconv.ParseInt(key, 10, 32); err == nil {
@@ -521,22 +551,20 @@ func (d *decoder) mapKey(kd protoreflect.FieldDescriptor, key string) (protorefl
 // scalar decodes a value written as a JSON scalar: every non-message kind, timestamps and
 // IntOrString values. owner is the field (for a map, the map field; vd its value descriptor),
 // which decides quantity and MicroTime handling; newMsg makes the message for message kinds.
-func (d *decoder) scalar(owner, vd protoreflect.FieldDescriptor, tok json.Token, newMsg func() protoreflect.Message) (protoreflect.Value, bool) {
+func (d *decoder) scalar(owner, vd protoreflect.FieldDescriptor, tok token, newMsg func() protoreflect.Message) (protoreflect.Value, bool) {
 	switch vd.Kind() {
 	case protoreflect.StringKind:
-		switch t := tok.(type) {
-		case string:
-			return protoreflect.ValueOfString(t), true
-		case json.Number:
-			if isQuantity(owner) {
-				// Kubernetes reads a number written for a quantity ("cpu: 0.5") as its text.
-				return protoreflect.ValueOfString(string(t)), true
-			}
+		switch {
+		case tok.kind == tokString:
+			return protoreflect.ValueOfString(tok.str()), true
+		case tok.kind == tokNumber && isQuantity(owner):
+			// Kubernetes reads a number written for a quantity ("cpu: 0.5") as its text.
+			return protoreflect.ValueOfString(tok.number()), true
 		}
 		d.wrongType("string", tok)
 	case protoreflect.BoolKind:
-		if b, ok := tok.(bool); ok {
-			return protoreflect.ValueOfBool(b), true
+		if tok.kind == tokBool {
+			return protoreflect.ValueOfBool(tok.b), true
 		}
 		d.wrongType("boolean", tok)
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
@@ -560,14 +588,13 @@ func (d *decoder) scalar(owner, vd protoreflect.FieldDescriptor, tok json.Token,
 		if vd.Kind() == protoreflect.FloatKind {
 			bits = 32
 		}
-		num, ok := tok.(json.Number)
-		if !ok {
+		if tok.kind != tokNumber {
 			d.wrongType("number", tok)
 			break
 		}
-		f, err := strconv.ParseFloat(string(num), bits)
+		f, err := strconv.ParseFloat(tok.number(), bits)
 		if err != nil {
-			d.invalid(fmt.Sprintf("number %s out of range", num))
+			d.invalid(fmt.Sprintf("number %s out of range", tok.number()))
 			break
 		}
 		if bits == 32 {
@@ -575,26 +602,25 @@ func (d *decoder) scalar(owner, vd protoreflect.FieldDescriptor, tok json.Token,
 		}
 		return protoreflect.ValueOfFloat64(f), true
 	case protoreflect.BytesKind:
-		s, ok := tok.(string)
-		if !ok {
+		if tok.kind != tokString {
 			d.wrongType("base64 string", tok)
 			break
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
+		b, err := base64.StdEncoding.DecodeString(tok.str())
 		if err != nil {
 			d.invalid("invalid base64 data: " + strings.TrimPrefix(err.Error(), "illegal base64 data "))
 			break
 		}
 		return protoreflect.ValueOfBytes(b), true
 	case protoreflect.EnumKind:
-		switch t := tok.(type) {
-		case string:
-			if ev := vd.Enum().Values().ByName(protoreflect.Name(t)); ev != nil {
+		switch tok.kind {
+		case tokString:
+			if ev := vd.Enum().Values().ByName(protoreflect.Name(tok.str())); ev != nil {
 				return protoreflect.ValueOfEnum(ev.Number()), true
 			}
-			d.invalid(fmt.Sprintf("unknown value %q", t))
+			d.invalid(fmt.Sprintf("unknown value %q", tok.str()))
 			return protoreflect.Value{}, false
-		case json.Number:
+		case tokNumber:
 			if n, ok := d.integer(tok, 32, "enum"); ok {
 				return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), true
 			}
@@ -619,57 +645,55 @@ func (d *decoder) scalar(owner, vd protoreflect.FieldDescriptor, tok json.Token,
 
 // integer parses a JSON integer of the given size; Kubernetes rejects 1.0 and "1" for
 // integer fields, and so does this.
-func (d *decoder) integer(tok json.Token, bits int, name string) (int64, bool) {
-	num, ok := tok.(json.Number)
-	if !ok {
+func (d *decoder) integer(tok token, bits int, name string) (int64, bool) {
+	if tok.kind != tokNumber {
 		d.wrongType("integer", tok)
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(num), 10, bits)
+	n, err := strconv.ParseInt(tok.number(), 10, bits)
 	if err != nil {
-		d.badInteger(num, err, name)
+		d.badInteger(tok, err, name)
 		return 0, false
 	}
 	return n, true
 }
 
-func (d *decoder) unsigned(tok json.Token, bits int, name string) (uint64, bool) {
-	num, ok := tok.(json.Number)
-	if !ok {
+func (d *decoder) unsigned(tok token, bits int, name string) (uint64, bool) {
+	if tok.kind != tokNumber {
 		d.wrongType("integer", tok)
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(num), 10, bits)
+	num := tok.number()
+	n, err := strconv.ParseUint(num, 10, bits)
 	if err != nil {
-		if strings.HasPrefix(string(num), "-") && !strings.ContainsAny(string(num), ".eE") {
+		if strings.HasPrefix(num, "-") && !strings.ContainsAny(num, ".eE") {
 			d.invalid(fmt.Sprintf("integer %s out of range for %s", num, name))
 			return 0, false
 		}
-		d.badInteger(num, err, name)
+		d.badInteger(tok, err, name)
 		return 0, false
 	}
 	return n, true
 }
 
-func (d *decoder) badInteger(num json.Number, err error, name string) {
+func (d *decoder) badInteger(tok token, err error, name string) {
 	if errors.Is(err, strconv.ErrRange) {
-		d.invalid(fmt.Sprintf("integer %s out of range for %s", num, name))
+		d.invalid(fmt.Sprintf("integer %s out of range for %s", tok.number(), name))
 		return
 	}
-	d.invalid("expected integer, got " + describe(num))
+	d.invalid("expected integer, got " + describe(tok))
 }
 
 // Valid seconds of a google.protobuf.Timestamp: years 1 to 9999.
 const minTimestamp, maxTimestamp = -62135596800, 253402300799
 
 // timestamp parses an RFC 3339 time, as metav1.Time does.
-func (d *decoder) timestamp(tok json.Token, m protoreflect.Message, micro bool) (protoreflect.Value, bool) {
-	s, ok := tok.(string)
-	if !ok {
+func (d *decoder) timestamp(tok token, m protoreflect.Message, micro bool) (protoreflect.Value, bool) {
+	if tok.kind != tokString {
 		d.wrongType("RFC 3339 time string", tok)
 		return protoreflect.Value{}, false
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := time.Parse(time.RFC3339, tok.str())
 	if err != nil || t.Unix() < minTimestamp || t.Unix() > maxTimestamp {
 		d.invalid("expected RFC 3339 time (2006-01-02T15:04:05Z), got " + describe(tok))
 		return protoreflect.Value{}, false
@@ -686,17 +710,17 @@ func (d *decoder) timestamp(tok json.Token, m protoreflect.Message, micro bool) 
 
 // intOrString decodes an IntOrString field (a google.protobuf.Value): an int32 or a string,
 // nothing else, as Kubernetes' intstr does.
-func (d *decoder) intOrString(tok json.Token, m protoreflect.Message) (protoreflect.Value, bool) {
+func (d *decoder) intOrString(tok token, m protoreflect.Message) (protoreflect.Value, bool) {
 	fields := m.Descriptor().Fields()
-	switch t := tok.(type) {
-	case string:
-		m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(t))
+	switch tok.kind {
+	case tokString:
+		m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(tok.str()))
 		return protoreflect.ValueOfMessage(m), true
-	case json.Number:
-		n, err := strconv.ParseInt(string(t), 10, 32)
+	case tokNumber:
+		n, err := strconv.ParseInt(tok.number(), 10, 32)
 		if err != nil {
 			if errors.Is(err, strconv.ErrRange) {
-				d.invalid(fmt.Sprintf("integer %s out of range for int32", t))
+				d.invalid(fmt.Sprintf("integer %s out of range for int32", tok.number()))
 			} else {
 				d.invalid("expected integer or string, got " + describe(tok))
 			}
@@ -710,17 +734,17 @@ func (d *decoder) intOrString(tok json.Token, m protoreflect.Message) (protorefl
 }
 
 // generic decodes any JSON value into a google.protobuf.Struct, ListValue or Value.
-func (d *decoder) generic(tok json.Token, m protoreflect.Message) bool {
+func (d *decoder) generic(tok token, m protoreflect.Message) bool {
 	fields := m.Descriptor().Fields()
 	switch m.Descriptor().FullName() {
 	case structName:
-		if !isDelim(tok, '{') {
+		if tok.kind != tokBeginObject {
 			d.wrongType("object", tok)
 			return false
 		}
 		mp := m.Mutable(fields.ByName("fields")).Map()
 		for d.more() {
-			key, _ := d.token().(string)
+			key := d.token().str()
 			d.pushKey(key)
 			mk := protoreflect.ValueOfString(key).MapKey()
 			nv := mp.NewValue()
@@ -735,7 +759,7 @@ func (d *decoder) generic(tok json.Token, m protoreflect.Message) bool {
 		d.token()
 		return true
 	case listValueName:
-		if !isDelim(tok, '[') {
+		if tok.kind != tokBeginArray {
 			d.wrongType("array", tok)
 			return false
 		}
@@ -752,23 +776,23 @@ func (d *decoder) generic(tok json.Token, m protoreflect.Message) bool {
 		return true
 	}
 	// google.protobuf.Value
-	switch t := tok.(type) {
-	case nil:
+	switch tok.kind {
+	case tokNull:
 		m.Set(fields.ByName("null_value"), protoreflect.ValueOfEnum(0))
-	case string:
-		m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(t))
-	case bool:
-		m.Set(fields.ByName("bool_value"), protoreflect.ValueOfBool(t))
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
+	case tokString:
+		m.Set(fields.ByName("string_value"), protoreflect.ValueOfString(tok.str()))
+	case tokBool:
+		m.Set(fields.ByName("bool_value"), protoreflect.ValueOfBool(tok.b))
+	case tokNumber:
+		f, err := strconv.ParseFloat(tok.number(), 64)
 		if err != nil || math.IsInf(f, 0) {
-			d.invalid(fmt.Sprintf("number %s out of range", t))
+			d.invalid(fmt.Sprintf("number %s out of range", tok.number()))
 			return false
 		}
 		m.Set(fields.ByName("number_value"), protoreflect.ValueOfFloat64(f))
-	case json.Delim:
+	case tokBeginObject, tokBeginArray:
 		fd := fields.ByName("struct_value")
-		if t == '[' {
+		if tok.kind == tokBeginArray {
 			fd = fields.ByName("list_value")
 		}
 		nv := m.NewField(fd)
@@ -776,6 +800,8 @@ func (d *decoder) generic(tok json.Token, m protoreflect.Message) bool {
 			return false
 		}
 		m.Set(fd, nv)
+	default:
+		return false
 	}
 	return true
 }

@@ -8,6 +8,11 @@
 // the wrong type are errors that name the field's full path ("spec.containers[0].imagee"),
 // quantities may be written as numbers, and apiVersion/kind must match the message.
 //
+// For printing, as kubectl prints: `-o json` is MarshalOptions{Indent: "    "}.Marshal of one
+// object or .MarshalList of several (a "kind: List" whose items carry apiVersion and kind);
+// `-o yaml` is MarshalYAML or MarshalOptions.MarshalListYAML. The REST face writes Marshal's
+// output, and MarshalWatchEvent (or Marshal of a <Kind>WatchEvent) for each watch line.
+//
 // The codec walks the message descriptors itself rather than going through protojson, so that
 // every difference from protojson (number encoding, IntOrString, quantities, error paths) is
 // decided in one place.

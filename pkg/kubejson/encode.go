@@ -35,6 +35,22 @@ func Marshal(m proto.Message) ([]byte, error) { return MarshalOptions{}.Marshal(
 // MarshalYAML writes a message as Marshal does, in YAML.
 func MarshalYAML(m proto.Message) ([]byte, error) { return MarshalOptions{}.MarshalYAML(m) }
 
+// MarshalWatchEvent writes one line of a Kubernetes watch stream,
+// {"object":{...},"type":"ADDED"}, with apiVersion and kind on the object. Marshal of a
+// <Kind>WatchEvent message writes the same; this is for callers that hold the object apart.
+func MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
+	e := encoder{}
+	e.b = append(e.b, `{"object":`...)
+	mr := obj.ProtoReflect()
+	if err := e.message(mr, types[mr.Descriptor().FullName()], true); err != nil {
+		return nil, fmt.Errorf("object: %w", err)
+	}
+	e.b = append(e.b, `,"type":`...)
+	e.b = appendString(e.b, eventType)
+	e.b = append(e.b, '}')
+	return e.b, nil
+}
+
 // MarshalList writes objects, possibly of several kinds, as the "kind: List" kubectl prints
 // for more than one object: apiVersion and kind on every item.
 func MarshalList(objs []proto.Message) ([]byte, error) { return MarshalOptions{}.MarshalList(objs) }

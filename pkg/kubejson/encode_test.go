@@ -178,6 +178,21 @@ func TestMarshalKubernetesReadsIt(t *testing.T) {
 	}
 }
 
+func TestMarshalWatchEvent(t *testing.T) {
+	pod := &corev1.Pod{Metadata: meta("a")}
+	got, err := kubejson.MarshalWatchEvent("MODIFIED", pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := kubejson.Marshal(&corev1.PodWatchEvent{Type: "MODIFIED", Object: pod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) || string(got) != `{"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}},"type":"MODIFIED"}` {
+		t.Fatalf("got %s, Marshal writes %s", got, want)
+	}
+}
+
 func TestMarshalList(t *testing.T) {
 	objs := []proto.Message{
 		&corev1.Pod{Metadata: meta("a")},
