@@ -591,9 +591,11 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 		md := obj.GetMetadata()
 		if pc := req.GetPreconditions(); pc != nil {
 			if pc.Uid != nil && *pc.Uid != md.GetUid() {
+				//lint:ignore ST1005 Kubernetes' own message, which clients match on
 				return zero, kerrors.NewConflict(s.gr, name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *pc.Uid, md.GetUid()))
 			}
 			if pc.ResourceVersion != nil && *pc.ResourceVersion != md.GetResourceVersion() {
+				//lint:ignore ST1005 Kubernetes' own message, which clients match on
 				return zero, kerrors.NewConflict(s.gr, name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *pc.ResourceVersion, md.GetResourceVersion()))
 			}
 		}
