@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/ctl"
 	"github.com/berth-dev/berth/pkg/scheme"
@@ -398,4 +400,51 @@ func TestBadManifests(t *testing.T) {
 	c.fails(`the path "missing.yaml" does not exist`, "apply", "-f", "missing.yaml")
 	c.fails("no objects passed to create", "create", "-f", t.TempDir())
 	c.fails("must specify one of -f", "apply")
+}
+
+func TestDescribeEventsAndGetEvents(t *testing.T) {
+	c := newCluster(t)
+	cl := c.client()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox\n"
+	if r := c.run(pod, "create", "-f", "-"); r.code != 0 {
+		t.Fatalf("create: %+v", r)
+	}
+	now := time.Now()
+	for i, ev := range []*corev1.Event{
+		{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "web.1"}, InvolvedObject: &corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "web"},
+			Reason: "Scheduled", Message: "Successfully assigned default/web to n1", Type: "Normal", Source: &corev1.EventSource{Component: "default-scheduler"}, Count: 1},
+		{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "other.1"}, InvolvedObject: &corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "other"},
+			Reason: "Killing", Message: "Stopping container", Type: "Normal", Count: 1},
+		{Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "web.2"}, InvolvedObject: &corev1.ObjectReference{Kind: "ConfigMap", Namespace: "default", Name: "web"},
+			Reason: "Odd", Message: "same name, other kind", Type: "Warning", Count: 1},
+	} {
+		ts := timestamppb.New(now.Add(time.Duration(i-5) * time.Minute))
+		ev.FirstTimestamp, ev.LastTimestamp = ts, ts
+		if _, err := cl.Resource(scheme.Events).Create(c.ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := c.ok("describe", "pod", "web")
+	if !strings.Contains(d, "Successfully assigned default/web to n1") || strings.Contains(d, "Stopping container") || strings.Contains(d, "same name, other kind") {
+		t.Errorf("describe pod web shows the wrong events:\n%s", d)
+	}
+	if !strings.Contains(d, "default-scheduler") {
+		t.Errorf("describe lacks the event's source:\n%s", d)
+	}
+	out := lines(c.ok("get", "events"))
+	if len(out) != 4 || strings.Join(fields(out[0]), " ") != "LAST SEEN TYPE REASON OBJECT MESSAGE" {
+		t.Fatalf("get events:\n%s", strings.Join(out, "\n"))
+	}
+	for i, want := range []string{"pod/web", "pod/other", "configmap/web"} {
+		if f := fields(out[i+1]); f[3] != want {
+			t.Errorf("event row %d is about %s, want %s (oldest first)", i, f[3], want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	c := &cluster{t: t, ctx: context.Background()}
+	if out := c.ok("version"); out != "Client Version: "+ctl.Version+"\n" {
+		t.Errorf("version: %q", out)
+	}
 }

@@ -29,7 +29,10 @@ func parseTargets(args []string) (targets []target, single bool, err error) {
 			if !ok {
 				return nil, false, usagef("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'berthctl get resource/<resource_name>' instead of 'berthctl get resource resource/<resource_name>'")
 			}
-			if name == "" {
+			if strings.Contains(name, "/") {
+				return nil, false, usagef("arguments in resource/name form may not have more than one slash")
+			}
+			if kind == "" || name == "" {
 				return nil, false, usagef("arguments in resource/name form must have a single resource and name")
 			}
 			r, err := scheme.ForName(kind)

@@ -30,6 +30,7 @@ func TestParseTargets(t *testing.T) {
 		{args: []string{"pod/a", "b"}, wantErr: "no need to specify a resource type as a separate argument"},
 		{args: []string{"pod", "po/b"}, wantErr: "no need to specify a resource type as a separate argument"},
 		{args: []string{"pod/"}, wantErr: "must have a single resource and name"},
+		{args: []string{"pod/a/b"}, wantErr: "may not have more than one slash"},
 		{args: []string{"frobs"}, wantErr: `the server doesn't have a resource type "frobs"`},
 		{args: []string{","}, wantErr: "you must specify the type of resource"},
 		{args: nil, wantErr: "you must specify the type of resource"},
@@ -92,3 +93,33 @@ func (fooError) Error() string { return "foo" }
 var errFoo = fooError{}
 
 func mustErr(_ *scheme.Resource, err error) error { return err }
+
+func FuzzParseTargets(f *testing.F) {
+	for _, s := range []string{"po", "pods a b", "po,svc x", "pod/a svc/b", "deployments.apps/web", "pod/", "/x", ",", "po,,svc", "pod a/b", "NS Kube-System"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		targets, single, err := parseTargets(strings.Fields(s))
+		if err != nil {
+			return
+		}
+		if len(targets) == 0 {
+			t.Fatalf("%q: no targets and no error", s)
+		}
+		n := 0
+		for _, tg := range targets {
+			if tg.r == nil {
+				t.Fatalf("%q: target without a resource", s)
+			}
+			for _, name := range tg.names {
+				if name == "" || strings.Contains(name, "/") {
+					t.Fatalf("%q: bad name %q", s, name)
+				}
+			}
+			n += len(tg.names)
+		}
+		if single && n != 1 {
+			t.Fatalf("%q: single with %d names", s, n)
+		}
+	})
+}
