@@ -129,6 +129,12 @@ func TestApplyGetDelete(t *testing.T) {
 	if f := fields(out[1]); f[1] != "ClusterIP" || f[4] != "80/TCP" {
 		t.Errorf("service row: %q", out[1])
 	}
+	all := c.ok("get", "all", "-n", "demo")
+	for _, w := range []string{"pod/nginx ", "service/web ", "deployment.apps/web "} {
+		if !strings.Contains(all, w) {
+			t.Errorf("get all lacks %q:\n%s", w, all)
+		}
+	}
 	if out := c.ok("get", "ns", "demo"); !strings.Contains(out, "Active") {
 		t.Errorf("get ns demo:\n%s", out)
 	}

@@ -10,6 +10,10 @@ import (
 	"github.com/berth-dev/berth/pkg/scheme"
 )
 
+// allCategory is what the kind "all" stands for, in kubectl's order: the workloads and the
+// Services in front of them.
+var allCategory = []*scheme.Resource{scheme.Pods, scheme.ReplicationControllers, scheme.Services, scheme.Deployments, scheme.ReplicaSets}
+
 // target is one kind a command works on and the names it was given (none: all of them).
 type target struct {
 	r     *scheme.Resource
@@ -58,19 +62,26 @@ func parseTargets(args []string) (targets []target, single bool, err error) {
 		if kind == "" {
 			continue
 		}
-		r, err := scheme.ForName(kind)
-		if err != nil {
-			return nil, false, err
+		rs := allCategory
+		if strings.ToLower(kind) != "all" {
+			r, err := scheme.ForName(kind)
+			if err != nil {
+				return nil, false, err
+			}
+			rs = []*scheme.Resource{r}
 		}
-		if !seen[r] {
-			seen[r] = true
-			targets = append(targets, target{r: r, names: names})
+		for _, r := range rs {
+			if !seen[r] {
+				seen[r] = true
+				targets = append(targets, target{r: r, names: names})
+			}
 		}
 	}
 	if len(targets) == 0 {
 		return nil, false, usagef("you must specify the type of resource")
 	}
-	return targets, len(targets) == 1 && len(names) == 1, nil
+	single = len(targets) == 1 && len(names) == 1 && !strings.Contains(args[0], ",")
+	return targets, single, nil
 }
 
 // namespaceFor is the namespace a request about r goes to: "" for cluster-scoped resources
