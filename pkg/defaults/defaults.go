@@ -2,6 +2,7 @@ package defaults
 
 import (
 	"maps"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -66,21 +67,48 @@ func Object(o scheme.Object) {
 }
 
 // ObjectUpdate applies the defaults of the object's kind to newObj, the object an update is about
-// to store in place of oldObj. It is Object plus what kube-apiserver carries over from the stored
-// object when an update leaves it out: a Service's allocated clusterIP(s), nodePorts and
-// healthCheckNodePort, so that re-applying a manifest that never named them keeps them.
+// to store in place of oldObj; the apiserver calls it instead of Object on updates. It is Object
+// plus what kube-apiserver keeps from the stored object when an update leaves it out, so that
+// re-applying a manifest does not lose it: a Service's allocated clusterIP(s), nodePorts and
+// healthCheckNodePort (ServiceUpdate), and a Namespace's finalizers (NamespaceUpdate).
 func ObjectUpdate(newObj, oldObj scheme.Object) {
-	Object(newObj)
-	if n, ok := newObj.(*corev1.Service); ok {
+	switch n := newObj.(type) {
+	case *corev1.Namespace:
+		o, _ := oldObj.(*corev1.Namespace)
+		NamespaceUpdate(n, o)
+	case *corev1.Service:
+		Service(n)
 		if o, ok := oldObj.(*corev1.Service); ok {
 			ServiceUpdate(n, o)
 		}
+	default:
+		Object(newObj)
 	}
 }
 
-// Namespace labels the Namespace with its own name (kubernetes.io/metadata.name), gives it the
+// Namespace labels a new Namespace with its own name (kubernetes.io/metadata.name), gives it the
 // "kubernetes" finalizer and the Active phase.
 func Namespace(ns *corev1.Namespace) {
+	namespace(ns)
+	if len(ns.Spec.Finalizers) == 0 {
+		ns.Spec.Finalizers = []string{FinalizerKubernetes}
+	}
+}
+
+// NamespaceUpdate defaults a Namespace being updated. Kubernetes changes spec.finalizers only
+// through its /finalize subresource, which Berth does not have: here an update that leaves
+// spec.finalizers empty keeps the stored ones while the Namespace is not being deleted (a
+// re-applied manifest), and may remove them once it is (the namespace controller finishing).
+// The "kubernetes" finalizer is never added back.
+func NamespaceUpdate(newNS, oldNS *corev1.Namespace) {
+	namespace(newNS)
+	if len(newNS.Spec.Finalizers) == 0 && oldNS.GetMetadata().GetDeletionTimestamp() == nil {
+		newNS.Spec.Finalizers = slices.Clone(oldNS.GetSpec().GetFinalizers())
+	}
+}
+
+// namespace applies the defaults new and updated Namespaces share.
+func namespace(ns *corev1.Namespace) {
 	md := scheme.Meta(ns)
 	if md.Name != "" {
 		if md.Labels == nil {
@@ -90,9 +118,6 @@ func Namespace(ns *corev1.Namespace) {
 	}
 	if ns.Spec == nil {
 		ns.Spec = &corev1.NamespaceSpec{}
-	}
-	if len(ns.Spec.Finalizers) == 0 {
-		ns.Spec.Finalizers = []string{FinalizerKubernetes}
 	}
 	if ns.Status == nil {
 		ns.Status = &corev1.NamespaceStatus{}

@@ -1,11 +1,13 @@
 package defaults_test
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/berth-dev/berth/pkg/defaults"
 	"github.com/berth-dev/berth/pkg/scheme"
@@ -381,6 +383,38 @@ func TestServiceUpdate(t *testing.T) {
 				if nps[i] != tc.wantNP[i] {
 					t.Errorf("nodePorts %v, want %v", nps, tc.wantNP)
 				}
+			}
+		})
+	}
+}
+
+func TestNamespaceUpdate(t *testing.T) {
+	stored := func(deleting bool) *corev1.Namespace {
+		ns := &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "dev"}}
+		defaults.Object(ns)
+		if deleting {
+			ns.Metadata.DeletionTimestamp = timestamppb.Now()
+		}
+		return ns
+	}
+	for _, tc := range []struct {
+		name       string
+		deleting   bool
+		finalizers []string
+		want       []string
+	}{
+		{"re-applied manifest keeps the finalizer", false, nil, []string{"kubernetes"}},
+		{"namespace controller removes it once deleting", true, nil, nil},
+		{"explicit finalizers are kept", false, []string{"example.com/x"}, []string{"example.com/x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "dev"}, Spec: &corev1.NamespaceSpec{Finalizers: tc.finalizers}}
+			defaults.ObjectUpdate(n, stored(tc.deleting))
+			if !slices.Equal(n.Spec.Finalizers, tc.want) {
+				t.Errorf("finalizers %q, want %q", n.Spec.Finalizers, tc.want)
+			}
+			if n.Metadata.Labels["kubernetes.io/metadata.name"] != "dev" {
+				t.Errorf("labels %v", n.Metadata.Labels)
 			}
 		})
 	}

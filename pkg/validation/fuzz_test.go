@@ -55,6 +55,11 @@ func fuzzKind(f *testing.F, r *scheme.Resource, seeds ...scheme.Object) {
 		if !proto.Equal(d, again) {
 			t.Fatalf("defaulting is not idempotent:\nonce  %v\ntwice %v", d, again)
 		}
+		same := proto.Clone(d).(scheme.Object)
+		defaults.ObjectUpdate(same, d)
+		if !proto.Equal(d, same) {
+			t.Fatalf("defaulting an update that changes nothing changed %v\ninto %v", d, same)
+		}
 		derrs := validation.Object(d)
 		if len(errs) == 0 && len(derrs) > 0 && !defaultedDeadlineConflict(obj, derrs) {
 			t.Fatalf("valid object %v\nis invalid once defaulted: %v", obj, derrs)
