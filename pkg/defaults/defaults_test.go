@@ -99,6 +99,15 @@ func TestObject(t *testing.T) {
 			}},
 		},
 		{
+			name: "pod deprecated serviceAccount",
+			in:   &corev1.Pod{Spec: &corev1.PodSpec{ServiceAccount: "builder"}},
+			want: &corev1.Pod{Spec: func() *corev1.PodSpec {
+				s := defaultedSpec()
+				s.ServiceAccountName, s.ServiceAccount, s.EnableServiceLinks = "builder", "builder", proto.Bool(true)
+				return s
+			}()},
+		},
+		{
 			name: "pod volumes",
 			in: &corev1.Pod{Spec: &corev1.PodSpec{Volumes: []*corev1.Volume{
 				{Name: "scratch"},

@@ -44,9 +44,14 @@ func PodTemplateSpec(t *corev1.PodTemplateSpec) {
 }
 
 // PodSpec defaults restartPolicy to Always, dnsPolicy to ClusterFirst, securityContext to {},
-// terminationGracePeriodSeconds to 30 and schedulerName to default-scheduler, then defaults every
-// container and volume.
+// terminationGracePeriodSeconds to 30 and schedulerName to default-scheduler, keeps the
+// deprecated serviceAccount equal to serviceAccountName (as Kubernetes' conversion does), then
+// defaults every container and volume.
 func PodSpec(spec *corev1.PodSpec) {
+	if spec.ServiceAccountName == "" {
+		spec.ServiceAccountName = spec.ServiceAccount
+	}
+	spec.ServiceAccount = spec.ServiceAccountName
 	if spec.DnsPolicy == "" {
 		spec.DnsPolicy = "ClusterFirst"
 	}

@@ -77,9 +77,6 @@ func podSpec(spec *corev1.PodSpec, fldPath *field.Path, isPod bool) field.ErrorL
 	if spec.Subdomain != "" {
 		errs = append(errs, dnsLabel(spec.Subdomain, fldPath.Child("subdomain"))...)
 	}
-	if spec.SchedulerName != "" {
-		errs = append(errs, dnsSubdomain(spec.SchedulerName, fldPath.Child("schedulerName"))...)
-	}
 	errs = append(errs, tolerations(spec.Tolerations, fldPath.Child("tolerations"))...)
 	errs = append(errs, hostAliases(spec.HostAliases, fldPath.Child("hostAliases"))...)
 	if spec.PriorityClassName != "" {
