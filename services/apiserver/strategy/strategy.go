@@ -45,8 +45,8 @@ func (b *base) Validate(_ context.Context, obj scheme.Object) field.ErrorList {
 	return validation.Object(obj)
 }
 
-func (b *base) PrepareForUpdate(_ context.Context, obj, _ scheme.Object) {
-	defaults.Object(obj)
+func (b *base) PrepareForUpdate(_ context.Context, obj, old scheme.Object) {
+	defaults.ObjectUpdate(obj, old)
 }
 
 func (b *base) ValidateUpdate(_ context.Context, obj, old scheme.Object) field.ErrorList {
