@@ -47,8 +47,8 @@ images: build ## Build the images berth, berth-pause, berth-testapp and berth-sh
 	hack/images.sh
 
 .PHONY: generate
-generate: $(GEN_TOOLS) ## Regenerate the Go code from proto/ with the pinned buf and protoc plugins
-	find proto -name '*.pb.go' -delete
+generate: $(GEN_TOOLS) ## Regenerate the Go code from proto/ (and the gateway's from proto/gateway.yaml) with the pinned buf and protoc plugins
+	find proto \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
 	PATH="$(TOOLS_BIN):$$PATH" $(BUF) generate
 
 .PHONY: run
@@ -56,7 +56,7 @@ run: build ## Build, then run the whole control plane with embedded etcd in ./_o
 	bin/berth server --data-dir ./_output/data $(RUN_ARGS)
 
 .PHONY: tools
-tools: $(ALL_TOOLS) ## Install the pinned tools (buf, protoc-gen-go, protoc-gen-go-grpc, staticcheck) into _output/tools/bin
+tools: $(ALL_TOOLS) ## Install the pinned tools (buf, protoc-gen-go, protoc-gen-go-grpc, protoc-gen-grpc-gateway, staticcheck) into _output/tools/bin
 
 .PHONY: clean
 clean: ## Remove bin/ and _output/ except the installed tools

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp buf.yaml buf.gen.yaml "$tmp/"
 [[ -f buf.lock ]] && cp buf.lock "$tmp/"
 cp -R proto "$tmp/proto"
-find "$tmp/proto" -name '*.pb.go' -delete
+find "$tmp/proto" \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
 (cd "$tmp" && "$buf" generate)
 
 if ! diff -ru proto "$tmp/proto"; then
