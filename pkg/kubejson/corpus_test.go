@@ -46,10 +46,7 @@ var k8sTypes = map[string]func() any{
 // unsupportedFields lists the corpus documents of served kinds that use a field Berth's API does
 // not have, with that field: decoding them must fail naming it. When the API grows the field,
 // the test fails until the entry is removed.
-var unsupportedFields = map[string]string{
-	// Native sidecar containers (Kubernetes 1.29).
-	"pods/multi-container/localhost.yaml#1": "spec.initContainers[0].restartPolicy",
-}
+var unsupportedFields = map[string]string{}
 
 // corpusDoc is one non-empty document of a corpus file.
 type corpusDoc struct {

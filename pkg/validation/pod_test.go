@@ -298,6 +298,10 @@ func TestPod(t *testing.T) {
 		{"grpc probe", func(p *corev1.Pod) {
 			ctr(p).LivenessProbe = &corev1.Probe{Grpc: &corev1.GRPCAction{Port: 9000}, TimeoutSeconds: 1, PeriodSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1}
 		}, []fe{{c0 + ".livenessProbe.grpc", forbidden}}},
+		{"sidecar restartPolicy", func(p *corev1.Pod) {
+			always := "Always"
+			ctr(p).RestartPolicy = &always
+		}, []fe{{c0 + ".restartPolicy", forbidden}}},
 	})
 }
 

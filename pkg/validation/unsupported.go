@@ -25,6 +25,7 @@ const NotSupportedByBerth = "not supported by Berth"
 //	volumes[*].persistentVolumeClaim       there are no PersistentVolumes
 //	volumes[*].downwardAPI                 the agent does not project Pod fields as files
 //	containers[*].*Probe.grpc              the agent has no gRPC health prober
+//	*containers[*].restartPolicy           the agent has no sidecar (restartable init) containers
 //
 // unsupportedPodSpec is called for Pods and for every Pod template.
 
@@ -55,6 +56,7 @@ func unsupportedPodSpec(spec *corev1.PodSpec, fldPath *field.Path) field.ErrorLi
 			forbid(c.GetLivenessProbe().GetGrpc() != nil, p.Child("livenessProbe", "grpc"))
 			forbid(c.GetReadinessProbe().GetGrpc() != nil, p.Child("readinessProbe", "grpc"))
 			forbid(c.GetStartupProbe().GetGrpc() != nil, p.Child("startupProbe", "grpc"))
+			forbid(c.RestartPolicy != nil, p.Child("restartPolicy"))
 		}
 	}
 	return errs

@@ -516,8 +516,10 @@ type Container struct {
 	Stdin           bool             `protobuf:"varint,19,opt,name=stdin,proto3" json:"stdin,omitempty"`
 	StdinOnce       bool             `protobuf:"varint,20,opt,name=stdin_once,json=stdinOnce,proto3" json:"stdin_once,omitempty"`
 	Tty             bool             `protobuf:"varint,21,opt,name=tty,proto3" json:"tty,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// restart_policy of an init container: Always makes it a sidecar (Kubernetes 1.29+).
+	RestartPolicy *string `protobuf:"bytes,22,opt,name=restart_policy,json=restartPolicy,proto3,oneof" json:"restart_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Container) Reset() {
@@ -695,6 +697,13 @@ func (x *Container) GetTty() bool {
 		return x.Tty
 	}
 	return false
+}
+
+func (x *Container) GetRestartPolicy() string {
+	if x != nil && x.RestartPolicy != nil {
+		return *x.RestartPolicy
+	}
+	return ""
 }
 
 // ContainerPort is a port a container listens on.
@@ -4626,7 +4635,7 @@ const file_berth_core_v1_pod_proto_rawDesc = "" +
 	"\x18_share_process_namespaceB\v\n" +
 	"\t_priorityB\x17\n" +
 	"\x15_enable_service_linksB\x17\n" +
-	"\x15_set_hostname_as_fqdn\"\xc3\a\n" +
+	"\x15_set_hostname_as_fqdn\"\x82\b\n" +
 	"\tContainer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\x12\x18\n" +
@@ -4651,7 +4660,9 @@ const file_berth_core_v1_pod_proto_rawDesc = "" +
 	"\x05stdin\x18\x13 \x01(\bR\x05stdin\x12\x1d\n" +
 	"\n" +
 	"stdin_once\x18\x14 \x01(\bR\tstdinOnce\x12\x10\n" +
-	"\x03tty\x18\x15 \x01(\bR\x03tty\"\x9c\x01\n" +
+	"\x03tty\x18\x15 \x01(\bR\x03tty\x12*\n" +
+	"\x0erestart_policy\x18\x16 \x01(\tH\x00R\rrestartPolicy\x88\x01\x01B\x11\n" +
+	"\x0f_restart_policy\"\x9c\x01\n" +
 	"\rContainerPort\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\thost_port\x18\x02 \x01(\x05R\bhostPort\x12%\n" +
@@ -5192,6 +5203,7 @@ func file_berth_core_v1_pod_proto_init() {
 		return
 	}
 	file_berth_core_v1_pod_proto_msgTypes[3].OneofWrappers = []any{}
+	file_berth_core_v1_pod_proto_msgTypes[4].OneofWrappers = []any{}
 	file_berth_core_v1_pod_proto_msgTypes[10].OneofWrappers = []any{}
 	file_berth_core_v1_pod_proto_msgTypes[11].OneofWrappers = []any{}
 	file_berth_core_v1_pod_proto_msgTypes[13].OneofWrappers = []any{}
