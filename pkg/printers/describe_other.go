@@ -18,7 +18,7 @@ func init() {
 	describers["Deployment"] = func(d *describer, o scheme.Object, rel Related) { d.deployment(o.(*appsv1.Deployment), rel) }
 	describers["ReplicaSet"] = func(d *describer, o scheme.Object, rel Related) {
 		rs := o.(*appsv1.ReplicaSet)
-		d.replicated(rs.GetMetadata(), formatSelector(rs.GetSpec().GetSelector()), replicas(rs.GetSpec().Replicas), rs.GetStatus().GetReplicas(), rs.GetSpec().GetTemplate(), rel)
+		d.replicated(rs.GetMetadata(), formatSelector(rs.GetSpec().GetSelector()), replicas(rs.GetSpec()), rs.GetStatus().GetReplicas(), rs.GetSpec().GetTemplate(), rel)
 		d.conditions(len(rs.GetStatus().GetConditions()), func(add func(typ, status, reason string)) {
 			for _, c := range rs.GetStatus().GetConditions() {
 				add(c.GetType(), c.GetStatus(), c.GetReason())
@@ -27,7 +27,7 @@ func init() {
 	}
 	describers["ReplicationController"] = func(d *describer, o scheme.Object, rel Related) {
 		rc := o.(*corev1.ReplicationController)
-		d.replicated(rc.GetMetadata(), formatLabels(rc.GetSpec().GetSelector()), replicas(rc.GetSpec().Replicas), rc.GetStatus().GetReplicas(), rc.GetSpec().GetTemplate(), rel)
+		d.replicated(rc.GetMetadata(), formatLabels(rc.GetSpec().GetSelector()), replicas(rc.GetSpec()), rc.GetStatus().GetReplicas(), rc.GetSpec().GetTemplate(), rel)
 		d.conditions(len(rc.GetStatus().GetConditions()), func(add func(typ, status, reason string)) {
 			for _, c := range rc.GetStatus().GetConditions() {
 				add(c.GetType(), c.GetStatus(), c.GetReason())
@@ -86,7 +86,7 @@ func (d *describer) deployment(dep *appsv1.Deployment, rel Related) {
 	d.objectMeta(md, true)
 	d.line(0, "Selector:\t%s", formatSelector(spec.GetSelector()))
 	d.line(0, "Replicas:\t%d desired | %d updated | %d total | %d available | %d unavailable",
-		replicas(spec.Replicas), st.GetUpdatedReplicas(), st.GetReplicas(), st.GetAvailableReplicas(), st.GetUnavailableReplicas())
+		replicas(spec), st.GetUpdatedReplicas(), st.GetReplicas(), st.GetAvailableReplicas(), st.GetUnavailableReplicas())
 	strategy := spec.GetStrategy().GetType()
 	if strategy == "" {
 		strategy = "RollingUpdate"
@@ -112,10 +112,10 @@ func (d *describer) deployment(dep *appsv1.Deployment, rel Related) {
 	var newRS string
 	var old []string
 	for _, rs := range newestFirst(rel.ReplicaSets) {
-		s := fmt.Sprintf("%s (%d/%d replicas created)", rs.GetMetadata().GetName(), rs.GetStatus().GetReplicas(), replicas(rs.GetSpec().Replicas))
+		s := fmt.Sprintf("%s (%d/%d replicas created)", rs.GetMetadata().GetName(), rs.GetStatus().GetReplicas(), replicas(rs.GetSpec()))
 		if newRS == "" && sameTemplate(rs.GetSpec().GetTemplate(), spec.GetTemplate()) {
 			newRS = s
-		} else if rs.GetStatus().GetReplicas() > 0 || replicas(rs.GetSpec().Replicas) > 0 {
+		} else if rs.GetStatus().GetReplicas() > 0 || replicas(rs.GetSpec()) > 0 {
 			old = append(old, s)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/berth-dev/berth/pkg/scheme"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -22,7 +24,7 @@ func init() {
 			names, images := containersImages(d.GetSpec().GetTemplate())
 			return []string{
 				d.GetMetadata().GetName(),
-				fmt.Sprintf("%d/%d", st.GetReadyReplicas(), replicas(d.GetSpec().Replicas)),
+				fmt.Sprintf("%d/%d", st.GetReadyReplicas(), replicas(d.GetSpec())),
 				strconv.Itoa(int(st.GetUpdatedReplicas())),
 				strconv.Itoa(int(st.GetAvailableReplicas())),
 				age(d.GetMetadata().GetCreationTimestamp(), now),
@@ -37,7 +39,7 @@ func init() {
 			names, images := containersImages(rs.GetSpec().GetTemplate())
 			return []string{
 				rs.GetMetadata().GetName(),
-				strconv.Itoa(int(replicas(rs.GetSpec().Replicas))),
+				strconv.Itoa(int(replicas(rs.GetSpec()))),
 				strconv.Itoa(int(rs.GetStatus().GetReplicas())),
 				strconv.Itoa(int(rs.GetStatus().GetReadyReplicas())),
 				age(rs.GetMetadata().GetCreationTimestamp(), now),
@@ -52,7 +54,7 @@ func init() {
 			names, images := containersImages(rc.GetSpec().GetTemplate())
 			return []string{
 				rc.GetMetadata().GetName(),
-				strconv.Itoa(int(replicas(rc.GetSpec().Replicas))),
+				strconv.Itoa(int(replicas(rc.GetSpec()))),
 				strconv.Itoa(int(rc.GetStatus().GetReplicas())),
 				strconv.Itoa(int(rc.GetStatus().GetReadyReplicas())),
 				age(rc.GetMetadata().GetCreationTimestamp(), now),
@@ -62,10 +64,13 @@ func init() {
 	}
 }
 
-// replicas is a workload's desired replica count: Kubernetes defaults an unset one to 1.
-func replicas(r *int32) int32 {
-	if r == nil {
+// replicas is a workload's desired replica count, spec.replicas: Kubernetes defaults an unset
+// one to 1. spec may be nil.
+func replicas(spec proto.Message) int32 {
+	m := spec.ProtoReflect()
+	fd := m.Descriptor().Fields().ByName("replicas")
+	if !m.IsValid() || fd == nil || !m.Has(fd) {
 		return 1
 	}
-	return *r
+	return int32(m.Get(fd).Int())
 }
