@@ -129,7 +129,7 @@ func (c *Controller) Enqueue(key string) { c.queue.Add(key) }
 func (c *Controller) EnqueueAfter(key string, d time.Duration) { c.queue.AddAfter(key, d) }
 
 // Watch enqueues keys(obj) for every object inf adds, updates (old and new) or deletes, and
-// makes Run wait for inf's cache. A nil keys is OwnKey.
+// makes Run wait for inf's cache. A nil keys is OwnKey. Call it before Run.
 func (c *Controller) Watch(inf *informer.Informer, keys KeysFunc) {
 	if keys == nil {
 		keys = OwnKey
