@@ -48,7 +48,7 @@ func TestDecode(t *testing.T) {
 			wantErr: `strict decoding error: duplicate field "metadata.name"`},
 		{name: "warn unknown", body: `{"metadata":{"name":"a"},"spec":{"foo":1,"containers":[{"name":"c","image":"i","bogus":{"x":[1]}}]}}`, v: Warn,
 			warnings: []string{`unknown field "spec.foo"`, `unknown field "spec.containers[0].bogus"`},
-			check: func(p *corev1.Pod) bool { return p.GetSpec().GetContainers()[0].GetImage() == "i" }},
+			check:    func(p *corev1.Pod) bool { return p.GetSpec().GetContainers()[0].GetImage() == "i" }},
 		{name: "warn duplicate keeps the last", body: `{"metadata":{"name":"a","name":"b"}}`, v: Warn,
 			warnings: []string{`duplicate field "metadata.name"`},
 			check:    func(p *corev1.Pod) bool { return p.GetMetadata().GetName() == "b" }},
