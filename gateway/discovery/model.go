@@ -3,11 +3,10 @@ package discovery
 import (
 	"sort"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	kmetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/berth-dev/berth/gateway/internal/subresource"
 	"github.com/berth-dev/berth/pkg/scheme"
 )
 
@@ -19,51 +18,6 @@ var allCategory = map[string]bool{
 	"pods": true, "services": true, "replicationcontrollers": true,
 	"deployments.apps": true, "replicasets.apps": true, "daemonsets.apps": true, "statefulsets.apps": true,
 	"jobs.batch": true, "cronjobs.batch": true, "horizontalpodautoscalers.autoscaling": true,
-}
-
-// subresource is one subresource a resource's gRPC service serves.
-type subresource struct {
-	name  string
-	kind  kmetav1.GroupVersionKind // empty Group/Version/Kind fields mean the parent's
-	verbs []string
-}
-
-// subresourceRPCs maps the RPC that serves a subresource to the subresource, as Kubernetes
-// lists it. pods/log and pods/exec appear as soon as PodService has Log and Exec.
-var subresourceRPCs = []struct {
-	rpc protoreflect.Name
-	sub subresource
-}{
-	{"UpdateStatus", subresource{name: "status", verbs: []string{"get", "patch", "update"}}},
-	{"GetScale", subresource{name: "scale", kind: kmetav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}, verbs: []string{"get", "patch", "update"}}},
-	{"Bind", subresource{name: "binding", kind: kmetav1.GroupVersionKind{Version: "v1", Kind: "Binding"}, verbs: []string{"create"}}},
-	{"Log", subresource{name: "log", verbs: []string{"get"}}},
-	{"Exec", subresource{name: "exec", kind: kmetav1.GroupVersionKind{Version: "v1", Kind: "PodExecOptions"}, verbs: []string{"create", "get"}}},
-}
-
-// subresources lists the subresources r's gRPC service serves.
-func subresources(r *scheme.Resource) []subresource {
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(r.Service))
-	if err != nil {
-		return nil
-	}
-	sd, ok := d.(protoreflect.ServiceDescriptor)
-	if !ok {
-		return nil
-	}
-	var out []subresource
-	for _, s := range subresourceRPCs {
-		if sd.Methods().ByName(s.rpc) == nil {
-			continue
-		}
-		sub := s.sub
-		if sub.kind.Kind == "" {
-			sub.kind = kmetav1.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
-		}
-		out = append(out, sub)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
 
 // groupVersion is one API group version and its resources.
@@ -127,12 +81,12 @@ func resourceList(gv *groupVersion) *kmetav1.APIResourceList {
 			Name: r.Plural, SingularName: r.Singular, Namespaced: r.Namespaced, Kind: r.Kind,
 			Verbs: verbs, ShortNames: r.ShortNames, Categories: categories(r),
 		})
-		for _, s := range subresources(r) {
+		for _, s := range subresource.Of(r) {
 			res := kmetav1.APIResource{
-				Name: r.Plural + "/" + s.name, Namespaced: r.Namespaced, Kind: s.kind.Kind, Verbs: s.verbs,
+				Name: r.Plural + "/" + s.Name, Namespaced: r.Namespaced, Kind: s.Kind, Verbs: s.Verbs,
 			}
-			if s.kind.Group != r.Group || s.kind.Version != r.Version {
-				res.Group, res.Version = s.kind.Group, s.kind.Version
+			if s.Group != r.Group || s.Version != r.Version {
+				res.Group, res.Version = s.Group, s.Version
 			}
 			l.APIResources = append(l.APIResources, res)
 		}
@@ -168,10 +122,11 @@ func groupDiscovery(gv *groupVersion) apidiscoveryv2.APIGroupDiscovery {
 			ShortNames:       r.ShortNames,
 			Categories:       categories(r),
 		}
-		for _, s := range subresources(r) {
-			kind := s.kind
+		for _, s := range subresource.Of(r) {
 			rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{
-				Subresource: s.name, ResponseKind: &kind, Verbs: s.verbs,
+				Subresource:  s.Name,
+				ResponseKind: &kmetav1.GroupVersionKind{Group: s.Group, Version: s.Version, Kind: s.Kind},
+				Verbs:        s.Verbs,
 			})
 		}
 		v.Resources = append(v.Resources, rd)
