@@ -12,8 +12,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/controlplane"
 )
 
@@ -43,6 +46,10 @@ func newRoot() *cobra.Command {
 	logger := func() (*slog.Logger, error) { return newLogger(logLevel, logFormat) }
 	root.AddCommand(serverCmd(logger, "server", "Run the whole control plane in one process (embedded etcd by default)"))
 	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
+	root.AddCommand(roleCmd(logger, "controller", "Run the controllers against an apiserver", 8081,
+		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
+			return controller.Run(ctx, controller.Config{Client: c, Logger: log, Metrics: reg})
+		}))
 	return root
 }
 
@@ -62,6 +69,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 				cfg.EtcdEndpoints = strings.Split(endpoints, ",")
 			}
 			cfg.Logger = log.With("process", use)
+			cfg.Controllers = use == "server"
 			return controlplane.Run(cmd.Context(), cfg)
 		},
 	}
@@ -72,6 +80,35 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:6443", "address of the apiserver's gRPC API")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
 	return cmd
+}
+
+// roleCmd is a role that talks to the apiserver over gRPC.
+func roleCmd(logger func() (*slog.Logger, error), use, short string, httpPort int, fn controlplane.RoleFunc) *cobra.Command {
+	cfg := controlplane.RoleConfig{Name: use}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logger()
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log.With("process", use)
+			return controlplane.RunRole(cmd.Context(), cfg, fn)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Server, "server", envOr("BERTH_SERVER", "127.0.0.1:6443"), "the apiserver's gRPC address (or $BERTH_SERVER)")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "address of /healthz, /readyz and /metrics")
+	return cmd
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {

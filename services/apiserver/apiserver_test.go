@@ -206,6 +206,9 @@ func TestNamespaces(t *testing.T) {
 		t.Errorf("built-in namespaces: %s", got)
 	}
 
+	if _, err := nss.Delete(ctx, &metav1.DeleteRequest{Name: "kube-system"}); !kerrors.IsForbidden(err) {
+		t.Errorf("delete kube-system: %v, want Forbidden", err)
+	}
 	pods := corev1.NewPodServiceClient(c.Conn())
 	if _, err := pods.Create(ctx, pod("nowhere", "p", nil)); !kerrors.IsNotFound(err) {
 		t.Errorf("create in missing namespace: %v, want NotFound", err)

@@ -10,9 +10,11 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/ops"
 	"github.com/berth-dev/berth/services/apiserver"
 	"github.com/berth-dev/berth/services/apiserver/etcdserver"
+	"github.com/berth-dev/berth/services/controller"
 )
 
 // Config configures the control plane process.
@@ -28,6 +30,8 @@ type Config struct {
 	// HTTPAddr serves /healthz, /readyz and /metrics (and, later, the REST gateway).
 	HTTPAddr string
 	Logger   *slog.Logger
+	// Controllers runs the controller manager in this process too (`berth server`).
+	Controllers bool
 	// Started, if set, is called once everything serves, with the bound addresses.
 	Started func(grpcAddr, httpAddr string)
 }
@@ -77,18 +81,27 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Add(2)
-	go func() { defer wg.Done(); errc <- api.Run(ctx) }()
-	go func() { defer wg.Done(); errc <- o.Serve(ctx, hl, nil) }()
+	errc := make(chan error, 3)
+	run := func(f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errc <- f() }()
+	}
+	run(func() error { return api.Run(ctx) })
+	run(func() error { return o.Serve(ctx, hl, nil) })
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		select {
 		case <-api.Ready():
-			log.Info("control plane ready", "grpc", gl.Addr().String(), "http", hl.Addr().String())
-			if cfg.Started != nil {
-				cfg.Started(gl.Addr().String(), hl.Addr().String())
-			}
 		case <-ctx.Done():
+			return
+		}
+		log.Info("control plane ready", "grpc", gl.Addr().String(), "http", hl.Addr().String())
+		if cfg.Started != nil {
+			cfg.Started(gl.Addr().String(), hl.Addr().String())
+		}
+		if cfg.Controllers {
+			run(func() error { return runInProcess(ctx, gl.Addr().String(), o, log) })
 		}
 	}()
 	var first error
@@ -106,6 +119,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("control plane stopped")
 	return first
+}
+
+// runInProcess runs the roles that talk to the apiserver over gRPC, here in the same process.
+func runInProcess(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Logger) error {
+	c, err := client.Dial(ctx, grpcAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return controller.Run(ctx, controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry})
 }
 
 func connectEtcd(ctx context.Context, cfg Config, log *slog.Logger) (*clientv3.Client, func(), error) {

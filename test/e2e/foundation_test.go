@@ -146,7 +146,14 @@ func TestApplyGetDescribeDelete(t *testing.T) {
 	if r := ctl.Exec(t, "", "get", "pod", "probe", "-n", "shop"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "NotFound") {
 		t.Errorf("get after delete: exit %d stderr %s", r.ExitCode, r.Stderr)
 	}
-	ctl.RunStdin(t, shopManifest, "delete", "-f", "-", "--wait=false", "--ignore-not-found")
+	// Deleting the Namespace waits until the namespace controller has emptied it.
+	ctl.RunStdin(t, shopManifest, "delete", "-f", "-", "--ignore-not-found", "--timeout=60s")
+	if r := ctl.Exec(t, "", "get", "namespace", "shop"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "NotFound") {
+		t.Errorf("namespace shop still there: %s %s", r.Stdout, r.Stderr)
+	}
+	if r := ctl.Exec(t, "", "delete", "namespace", "kube-system"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "Forbidden") {
+		t.Errorf("deleting kube-system: exit %d %s", r.ExitCode, r.Stderr)
+	}
 }
 
 func TestWatchSeesChanges(t *testing.T) {
@@ -280,5 +287,12 @@ func TestExternalEtcd(t *testing.T) {
 	srv.Restart(t)
 	if out := ctl.Run(t, "get", "pods", "-n", "shop", "-o", "name"); !strings.Contains(out, "pod/probe") {
 		t.Errorf("pod gone after kill -9 on external etcd:\n%s", out)
+	}
+	// The controllers run as their own process against this apiserver.
+	ctrl := e2eutil.StartProcess(t, e2eutil.Binary(t, "berth"), []string{"controller", "--server", srv.GRPCAddr, "--http-addr", e2eutil.FreeAddr(t)}, e2eutil.ProcessOptions{Combined: true})
+	ctrl.WaitForOutput(t, "controllers started", 30*time.Second)
+	ctl.Run(t, "delete", "namespace", "shop", "--timeout=60s")
+	if r := ctl.Exec(t, "", "get", "namespace", "shop"); r.ExitCode == 0 {
+		t.Errorf("namespace shop still there after the controller ran: %s", r.Stdout)
 	}
 }

@@ -599,6 +599,11 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 				return zero, kerrors.NewConflict(s.gr, name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *pc.ResourceVersion, md.GetResourceVersion()))
 			}
 		}
+		if v, ok := s.strategy.(DeleteValidator); ok {
+			if err := v.ValidateDelete(ctx, obj); err != nil {
+				return zero, err
+			}
+		}
 		next := proto.Clone(obj).(T)
 		nmd := scheme.Meta(next)
 		changed := s.addPropagationFinalizer(nmd, req.GetPropagationPolicy())

@@ -52,3 +52,8 @@ type Finalizer interface {
 	// Pending reports whether the object still holds its own finalizers.
 	Pending(obj scheme.Object) bool
 }
+
+// DeleteValidator may refuse a deletion (the built-in Namespaces cannot be deleted). Optional.
+type DeleteValidator interface {
+	ValidateDelete(ctx context.Context, obj scheme.Object) error
+}

@@ -2,6 +2,10 @@ package strategy
 
 import (
 	"context"
+	"fmt"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -30,4 +34,16 @@ func (n *namespace) BeforeDelete(obj scheme.Object) bool {
 
 func (n *namespace) Pending(obj scheme.Object) bool {
 	return len(obj.(*corev1.Namespace).GetSpec().GetFinalizers()) > 0
+}
+
+// undeletable are the Namespaces Kubernetes' NamespaceLifecycle admission protects.
+var undeletable = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
+
+// ValidateDelete refuses to delete the built-in Namespaces.
+func (n *namespace) ValidateDelete(_ context.Context, obj scheme.Object) error {
+	name := obj.GetMetadata().GetName()
+	if undeletable[name] {
+		return kerrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, name, fmt.Errorf("this namespace may not be deleted"))
+	}
+	return nil
 }
