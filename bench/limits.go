@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// limits writes the section that says what limits each measured path. Its numbers come from the
+// run and its profiles; its explanations from how the apiserver is built, and they hold as long
+// as the code paths they name do.
+func (r *report) limits(b *bytes.Buffer) {
+	var notes []string
+	if n := r.createNote(); n != "" {
+		notes = append(notes, n)
+	}
+	if n := r.readNote(); n != "" {
+		notes = append(notes, n)
+	}
+	if n := r.watchNote(); n != "" {
+		notes = append(notes, n)
+	}
+	if n := r.fanoutNote(); n != "" {
+		notes = append(notes, n)
+	}
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## What limits it\n\n")
+	for _, n := range notes {
+		fmt.Fprintf(b, "- %s\n", n)
+	}
+	fmt.Fprintf(b, "\nEverything shares %d CPUs in one process: the load generators' CPU (see the profiles) is CPU the servers did not get, so absolute figures are lower bounds of what the apiserver does on a machine of its own. The ratios compare paths measured the same way.\n", r.machine.cpus)
+}
+
+// createNote explains the create figures from the create profile.
+func (r *report) createNote() string {
+	var creates []comparison
+	for _, c := range r.compare {
+		if c.op == "Pod create" {
+			creates = append(creates, c)
+		}
+	}
+	if len(creates) == 0 {
+		return ""
+	}
+	var s strings.Builder
+	s.WriteString("**Creates.** ")
+	var parts []string
+	for _, c := range creates {
+		part := fmt.Sprintf("%s of etcd's put throughput at %d client%s", percent(c.berth.rate()/c.raw.rate()), c.clients, plural(c.clients))
+		if txn := r.rawNamed("txn: put if absent", c.clients); txn != nil {
+			part += fmt.Sprintf(" (%s of the put-if-absent transaction a create is in etcd)", percent(c.berth.rate()/txn.network.rate()))
+		}
+		parts = append(parts, part)
+	}
+	fmt.Fprintf(&s, "Pod creates reach %s. ", strings.Join(parts, ", "))
+	s.WriteString("A create costs what a put costs (one raft proposal and a WAL fsync, batched across concurrent writers) plus the apiserver's own work, all on the same CPUs: one more gRPC hop (decode the request, encode the response), defaulting and validation, admission (a Namespace lookup in the cache), one protobuf encode for etcd, and, for every write, the watch cache's decode of the event it receives back from etcd. ")
+	if p := r.profileNamed("create"); p != nil && p.total > 0 {
+		berth := p.componentShare("Berth")
+		fmt.Fprintf(&s, "In the profile of the create runs the servers spent %s of the CPU: %s. Berth's own code (registry, validation, defaulting, watch cache) is %s of it; the rest is the libraries it drives. ",
+			p.pct(p.roles[roleServer]), p.topComponents(4), p.pct(berth))
+		if d := p.berthNamed("watchcache.(*Cache).apply"); d > 0 {
+			fmt.Fprintf(&s, "The watch cache's decode of each written Pod (`watchcache.(*Cache).apply`) is %s. ", p.pct(d))
+		}
+		fmt.Fprintf(&s, "With the clients' share (%s) the process kept %.2f of %d cores busy.", p.pct(p.roles[roleClient]), p.total.Seconds()/p.wall.Seconds(), r.machine.cpus)
+	}
+	return s.String()
+}
+
+// readNote points at the reads that fall furthest behind raw etcd.
+func (r *report) readNote() string {
+	var reads []comparison
+	for _, c := range r.compare {
+		if c.op != "Pod create" {
+			reads = append(reads, c)
+		}
+	}
+	if len(reads) == 0 {
+		return ""
+	}
+	slices.SortFunc(reads, func(a, b comparison) int {
+		ra, rb := a.berth.rate()/a.raw.rate(), b.berth.rate()/b.raw.rate()
+		switch {
+		case ra < rb:
+			return -1
+		case ra > rb:
+			return 1
+		}
+		return 0
+	})
+	var worst []string
+	for _, c := range reads[:min(3, len(reads))] {
+		worst = append(worst, fmt.Sprintf("%s at %d client%s (%s of etcd's %s)", c.op, c.clients, plural(c.clients), percent(c.berth.rate()/c.raw.rate()), c.rawOp))
+	}
+	return fmt.Sprintf("**Reads.** A Get with resourceVersion \"\" is a linearizable etcd read through the in-process client plus a decode of the Pod and the gRPC hop; with resourceVersion \"0\" it is a map lookup in the watch cache and a clone. A List without resourceVersion first reads etcd's current revision (a linearizable read), waits for the watch cache to reach it, then copies the matching Pods out of the cache (scanning every Pod of the resource, as the cache has no index by namespace) and encodes them: the encoding of the Pods, once per list, is most of the cost for large lists, where etcd only copies stored bytes. The widest gaps: %s.",
+		strings.Join(worst, "; "))
+}
+
+// watchNote explains the watch throughput figures.
+func (r *report) watchNote() string {
+	if len(r.watch) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, w := range r.watch {
+		parts = append(parts, fmt.Sprintf("%s at %d watcher%s", percent(w.berth.rate()/w.raw.rate()), w.watchers, plural(w.watchers)))
+	}
+	return fmt.Sprintf("**Watch throughput.** Berth delivers %s of etcd's event throughput. etcd sends the events of a revision in one message and encodes each once; the apiserver decodes each event once into its cache, then every watcher's stream encodes every event it sends again, in a message of its own, with the gRPC framing and flow control that go with it.",
+		strings.Join(parts, ", "))
+}
+
+// fanoutNote explains the fan-out figures from the fan-out profile.
+func (r *report) fanoutNote() string {
+	f := r.fanout
+	if f == nil {
+		return ""
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; they received %s/s with a p99 of %s from acknowledgement to receipt. ",
+		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtDur(f.fromAck.p99))
+	p := r.profileNamed("fanout")
+	if p == nil || p.total == 0 {
+		return s.String()
+	}
+	send := p.berthNamed("apiserver.resourceServer[…].Watch")
+	fmt.Fprintf(&s, "The servers spent %s of the CPU (%s), and the watch streams' send loop (`resourceServer.Watch`, with the encoding and gRPC sends under it) %s on its own. ",
+		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send))
+	s.WriteString("The watch cache shares one decoded object per event among all watchers, but each watcher's stream marshals it again: an event to 1,000 watchers is encoded 1,000 times, identically. ")
+	if send > p.total/3 {
+		s.WriteString("That is the limit here: encoding each event once (lazily, on its first send) and handing the same bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of the apiserver's fan-out CPU.")
+	}
+	return s.String()
+}
+
+// rawNamed returns the raw etcd result of an operation at a concurrency, or nil.
+func (r *report) rawNamed(op string, clients int) *rawRow {
+	for i := range r.raw {
+		if r.raw[i].op == op && r.raw[i].clients == clients {
+			return &r.raw[i]
+		}
+	}
+	return nil
+}
+
+// componentShare is the CPU of the components whose names start with prefix.
+func (p *profileSummary) componentShare(prefix string) time.Duration {
+	var d time.Duration
+	for _, c := range p.components {
+		if strings.HasPrefix(c.name, prefix) {
+			d += c.cpu
+		}
+	}
+	return d
+}
+
+// topComponents lists the n largest components with their shares.
+func (p *profileSummary) topComponents(n int) string {
+	var parts []string
+	for _, c := range p.components[:min(n, len(p.components))] {
+		parts = append(parts, fmt.Sprintf("%s %s", c.name, p.pct(c.cpu)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// berthNamed is the cumulative CPU of a Berth function, as listed (0 when it is not).
+func (p *profileSummary) berthNamed(name string) time.Duration {
+	for _, s := range p.berthAll {
+		if s.name == name {
+			return s.cpu
+		}
+	}
+	return 0
+}

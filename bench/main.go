@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"regexp"
+	"runtime/pprof"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// config sizes a run.
+type config struct {
+	quick bool
+	// clients are the concurrency levels of the load runs.
+	clients []int
+	timing  timing
+	// listSizes are the numbers of Pods listed; the first also serves the gets.
+	listSizes []int
+	// watchEvents is the length of the history the watch benchmark replays.
+	watchEvents int
+	fanout      fanoutConfig
+	// profileDir keeps the CPU profiles.
+	profileDir string
+}
+
+// defaultConfig is the full run, about five minutes on two cores, or with quick a smoke run of
+// well under a minute.
+func defaultConfig(quick bool) config {
+	if quick {
+		return config{
+			quick:       true,
+			clients:     []int{1, 16},
+			timing:      timing{warmup: 200 * time.Millisecond, measure: 700 * time.Millisecond},
+			listSizes:   []int{100, 1000},
+			watchEvents: 500,
+			fanout:      fanoutConfig{watchers: 100, conns: 4, rate: 200, duration: 5 * time.Second},
+		}
+	}
+	return config{
+		clients:     []int{1, 16, 64},
+		timing:      timing{warmup: 500 * time.Millisecond, measure: 3 * time.Second},
+		listSizes:   []int{1000, 10000},
+		watchEvents: 2000,
+		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
+	}
+}
+
+// benchmark is one named benchmark: it measures Berth and, next to it, the raw etcd limit of
+// the same operation, and adds both to the report.
+type benchmark struct {
+	name string
+	run  func(r *runner, ctx context.Context) error
+}
+
+// benchmarks are run in this order; -run selects them by name.
+var benchmarks = []benchmark{
+	{"create", (*runner).create},
+	{"get", (*runner).get},
+	{"list", (*runner).list},
+	{"watch", (*runner).watch},
+	{"fanout", (*runner).fanout},
+}
+
+// runner runs the benchmarks against one environment and collects their results.
+type runner struct {
+	cfg config
+	env *env
+	rep *report
+	// stored is the template Pod as the apiserver stores it in etcd: the value of raw writes.
+	stored []byte
+	// fixtures records the fixtures already loaded.
+	fixtures map[string]bool
+}
+
+func main() {
+	var (
+		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout)")
+		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
+		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
+	)
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := mainErr(ctx, *out, *run, *quick, *profiles); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(ctx context.Context, out, run string, quick bool, profiles string) error {
+	selected, err := selectBenchmarks(run)
+	if err != nil {
+		return err
+	}
+	cfg := defaultConfig(quick)
+	cfg.profileDir = profiles
+	rep, err := runBenchmarks(ctx, cfg, selected)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, rep.markdown(), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// selectBenchmarks returns the benchmarks whose names match the regular expression.
+func selectBenchmarks(run string) ([]benchmark, error) {
+	match, err := regexp.Compile(run)
+	if err != nil {
+		return nil, fmt.Errorf("-run: %w", err)
+	}
+	var selected []benchmark
+	for _, b := range benchmarks {
+		if match.MatchString(b.name) {
+			selected = append(selected, b)
+		}
+	}
+	if len(selected) == 0 {
+		return nil, fmt.Errorf("-run %q matches no benchmark", run)
+	}
+	return selected, nil
+}
+
+// runBenchmarks starts the servers, runs the selected benchmarks and returns their report.
+func runBenchmarks(ctx context.Context, cfg config, selected []benchmark) (*report, error) {
+	started := time.Now()
+	// The servers start outside the clients' profiler labels: in the CPU profiles, unlabelled
+	// samples are the servers' and labelled ones the load generators'.
+	e, err := startServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	r := &runner{cfg: cfg, env: e, fixtures: map[string]bool{}, rep: &report{
+		machine: describeMachine(e.dir),
+		cfg:     cfg,
+	}}
+	pprof.Do(ctx, pprof.Labels(roleLabel, roleClients), func(ctx context.Context) {
+		err = r.runAll(ctx, selected)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.rep.elapsed = time.Since(started)
+	r.rep.machine.loadAfter = loadAverage()
+	return r.rep, nil
+}
+
+// runAll connects the clients, then runs the selected benchmarks in order.
+func (r *runner) runAll(ctx context.Context, selected []benchmark) error {
+	if err := r.env.connect(ctx); err != nil {
+		return err
+	}
+	if err := r.storeTemplate(ctx); err != nil {
+		return err
+	}
+	for _, b := range selected {
+		t := time.Now()
+		fmt.Fprintf(os.Stderr, "bench: %s...\n", b.name)
+		if err := b.run(r, ctx); err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		r.rep.ran = append(r.rep.ran, b.name)
+		fmt.Fprintf(os.Stderr, "bench: %s done in %s\n", b.name, time.Since(t).Round(100*time.Millisecond))
+	}
+	return nil
+}
+
+// storeTemplate creates the template Pod through the apiserver and keeps the bytes it stored in
+// etcd, so that raw etcd writes store exactly what Pod creates store.
+func (r *runner) storeTemplate(ctx context.Context) error {
+	if err := r.env.createNamespace(ctx, "bench"); err != nil {
+		return err
+	}
+	if _, err := r.env.podClient(0).Create(ctx, newPod("bench", "template")); err != nil {
+		return fmt.Errorf("create the template pod: %w", err)
+	}
+	// The apiserver's key layout, as Kubernetes': /registry/<group>/<resource>/<ns>/<name>.
+	const key = "/registry/core/pods/bench/template"
+	resp, err := r.env.etcd.Client.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read the stored template pod: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return errors.New("the template pod is not stored at " + key)
+	}
+	r.stored = resp.Kvs[0].Value
+	r.rep.storedPodBytes = len(r.stored)
+	r.rep.requestPodBytes = proto.Size(newPod("bench", "template"))
+	return nil
+}
+
+// rawPut is an etcd put of the stored Pod at key.
+func (r *runner) rawPut(ctx context.Context, c *clientv3.Client, key string) (int, error) {
+	_, err := c.Put(ctx, key, string(r.stored))
+	return len(key) + len(r.stored), err
+}
+
+// ensurePods creates n Pods in the namespace "pods-<n>" once.
+func (r *runner) ensurePods(ctx context.Context, n int) (namespace string, err error) {
+	namespace = fmt.Sprintf("pods-%d", n)
+	if r.fixtures[namespace] {
+		return namespace, nil
+	}
+	if err := r.env.createNamespace(ctx, namespace); err != nil {
+		return "", err
+	}
+	err = parallel(ctx, n, 32, func(ctx context.Context, i int) error {
+		_, err := r.env.podClient(i).Create(ctx, newPod(namespace, podName("pod", i)))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create %d pods: %w", n, err)
+	}
+	r.fixtures[namespace] = true
+	return namespace, nil
+}
+
+// ensureKeys puts n copies of the stored Pod under the prefix "/bench/keys-<n>/" once.
+func (r *runner) ensureKeys(ctx context.Context, n int) (prefix string, err error) {
+	prefix = fmt.Sprintf("/bench/keys-%d/", n)
+	if r.fixtures[prefix] {
+		return prefix, nil
+	}
+	err = parallel(ctx, n, 32, func(ctx context.Context, i int) error {
+		_, err := r.rawPut(ctx, r.env.etcdClient(i), prefix+podName("pod", i))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("put %d keys: %w", n, err)
+	}
+	r.fixtures[prefix] = true
+	return prefix, nil
+}
+
+// podCount is the number of Pods stored, for the report.
+func (r *runner) podCount(ctx context.Context) (int64, error) {
+	resp, err := r.env.etcd.Client.Get(ctx, "/registry/core/pods/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("count pods: %w", err)
+	}
+	return resp.Count, nil
+}
