@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/controlplane"
@@ -50,7 +51,30 @@ func newRoot() *cobra.Command {
 		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
 			return controller.Run(ctx, controller.Config{Client: c, Logger: log, Metrics: reg})
 		}))
+	root.AddCommand(gatewayCmd(logger))
 	return root
+}
+
+// gatewayCmd is `berth gateway`: the REST gateway in front of an apiserver.
+func gatewayCmd(logger func() (*slog.Logger, error)) *cobra.Command {
+	cfg := gateway.Config{Version: version}
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Run the REST gateway (Kubernetes' HTTP API) in front of an apiserver",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logger()
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log.With("process", "gateway")
+			return gateway.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Server, "server", envOr("BERTH_SERVER", "127.0.0.1:6443"), "the apiserver's gRPC address (or $BERTH_SERVER)")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API, /healthz, /readyz and /metrics")
+	return cmd
 }
 
 func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Command {
@@ -78,7 +102,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&endpoints, "etcd-endpoints", "", "comma-separated client URLs of an external etcd cluster (instead of the embedded one)")
 	f.StringVar(&cfg.EtcdClientAddr, "etcd-client-addr", "127.0.0.1:0", "host:port the embedded etcd serves clients on")
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:6443", "address of the apiserver's gRPC API")
-	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of /healthz, /readyz and /metrics")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API (Kubernetes' paths), /healthz, /readyz and /metrics")
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/ops"
 	"github.com/berth-dev/berth/services/apiserver"
@@ -27,7 +28,7 @@ type Config struct {
 	EtcdClientAddr string
 	// GRPCAddr is the apiserver's gRPC address.
 	GRPCAddr string
-	// HTTPAddr serves /healthz, /readyz and /metrics (and, later, the REST gateway).
+	// HTTPAddr serves the REST gateway, /healthz, /readyz and /metrics.
 	HTTPAddr string
 	Logger   *slog.Logger
 	// Controllers runs the controller manager in this process too (`berth server`).
@@ -73,6 +74,21 @@ func Run(ctx context.Context, cfg Config) error {
 			return errors.New("watch caches not filled yet")
 		}
 	})
+	// The REST gateway, on the same HTTP server, in front of this apiserver's gRPC API.
+	gc, err := client.Dial(ctx, gl.Addr().String())
+	if err != nil {
+		gl.Close()
+		hl.Close()
+		return err
+	}
+	defer gc.Close()
+	gw, err := gateway.New(gc, gateway.Options{Logger: log.With("role", "gateway")})
+	if err != nil {
+		gl.Close()
+		hl.Close()
+		return err
+	}
+	o.Mux.Handle("/", gw)
 	o.AddCheck("etcd", func(ctx context.Context) error {
 		_, err := etcd.Get(ctx, "/registry/\x00health", clientv3.WithCountOnly())
 		return err
