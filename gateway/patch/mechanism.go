@@ -68,8 +68,9 @@ func newMechanism(pt types.PatchType, body []byte, meta strategicpatch.LookupPat
 // jsonPatch is an RFC 6902 patch (application/json-patch+json).
 type jsonPatch jsonpatch.Patch
 
-func (p jsonPatch) apply(current []byte) ([]byte, error) {
-	out, err := jsonpatch.Patch(p).Apply(current)
+func (p jsonPatch) apply(current []byte) (out []byte, err error) {
+	defer recoverPatch(&err)
+	out, err = jsonpatch.Patch(p).Apply(current)
 	if err != nil {
 		// Kubernetes answers a patch that does not apply (a failed test, a missing path)
 		// with 422.
@@ -81,8 +82,9 @@ func (p jsonPatch) apply(current []byte) ([]byte, error) {
 // mergePatch is an RFC 7386 JSON merge patch (application/merge-patch+json).
 type mergePatch []byte
 
-func (p mergePatch) apply(current []byte) ([]byte, error) {
-	out, err := jsonpatch.MergePatch(current, p)
+func (p mergePatch) apply(current []byte) (out []byte, err error) {
+	defer recoverPatch(&err)
+	out, err = jsonpatch.MergePatch(current, p)
 	if err != nil {
 		return nil, kerrors.NewBadRequest(err.Error())
 	}
@@ -107,7 +109,8 @@ func (p strategicPatch) apply(current []byte) ([]byte, error) {
 }
 
 // mergeStrategic applies a parsed strategic merge patch to current.
-func mergeStrategic(current []byte, patch map[string]any, meta strategicpatch.LookupPatchMeta) ([]byte, error) {
+func mergeStrategic(current []byte, patch map[string]any, meta strategicpatch.LookupPatchMeta) (_ []byte, err error) {
+	defer recoverPatch(&err)
 	original, err := parseObject(current)
 	if err != nil {
 		return nil, kerrors.NewInternalError(fmt.Errorf("decode current object: %w", err))
@@ -121,6 +124,16 @@ func mergeStrategic(current []byte, patch map[string]any, meta strategicpatch.Lo
 		return nil, kerrors.NewBadRequest(fmt.Sprintf("encode patched object: %v", err))
 	}
 	return out, nil
+}
+
+// recoverPatch turns a panic of the patch libraries into a BadRequest. They assume
+// well-formed patches and panic on some that are not (strategicpatch compares merge-key
+// values with ==, so a list as a container's name panics); the Kubernetes apiserver answers
+// those 500, Berth blames the patch.
+func recoverPatch(err *error) {
+	if r := recover(); r != nil {
+		*err = kerrors.NewBadRequest(fmt.Sprintf("the patch cannot be applied: %v", r))
+	}
 }
 
 // strategicError gives the errors of a strategic merge the codes Kubernetes gives them: 422
