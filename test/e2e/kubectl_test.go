@@ -88,8 +88,17 @@ kind: Secret
 metadata:
   name: creds
   namespace: kshop
-stringData:
-  password: s3cret
+data:
+  password: czNjcmV0
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: leader
+  namespace: kshop
+spec:
+  holderIdentity: web-1
+  leaseDurationSeconds: 15
 `
 
 // header returns the first line of a kubectl table, its columns separated by single spaces.
@@ -155,13 +164,13 @@ func TestKubectl(t *testing.T) {
 			t.Errorf("create:\n%s", out)
 		}
 		out = k.RunStdin(t, kubectlApps, "apply", "-f", "-")
-		for _, want := range []string{"deployment.apps/web created", "service/web created", "pod/probe created", "secret/creds created"} {
+		for _, want := range []string{"deployment.apps/web created", "service/web created", "pod/probe created", "secret/creds created", "lease.coordination.k8s.io/leader created"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("apply lacks %q:\n%s", want, out)
 			}
 		}
-		if out := k.RunStdin(t, kubectlApps, "apply", "-f", "-"); strings.Count(out, "unchanged") != 4 {
-			t.Errorf("second apply should leave all 4 unchanged:\n%s", out)
+		if out := k.RunStdin(t, kubectlApps, "apply", "-f", "-"); strings.Count(out, "unchanged") != 5 {
+			t.Errorf("second apply should leave all 5 unchanged:\n%s", out)
 		}
 		changed := strings.Replace(kubectlApps, "replicas: 1", "replicas: 2", 1)
 		if out := k.RunStdin(t, changed, "apply", "-f", "-"); !strings.Contains(out, "deployment.apps/web configured") {
@@ -207,7 +216,7 @@ func TestKubectl(t *testing.T) {
 			{[]string{"get", "cm", "-n", "kshop"}, "NAME DATA AGE", "web-config"},
 			{[]string{"get", "secrets", "-n", "kshop"}, "NAME TYPE DATA AGE", "creds"},
 			{[]string{"get", "ns"}, "NAME STATUS AGE", "kshop"},
-			{[]string{"get", "leases", "-A"}, "NAMESPACE NAME HOLDER AGE", ""},
+			{[]string{"get", "leases", "-A"}, "NAMESPACE NAME HOLDER AGE", "kshop"},
 		}
 		for _, tt := range tests {
 			out := k.Run(t, tt.args...)
@@ -218,8 +227,12 @@ func TestKubectl(t *testing.T) {
 				t.Errorf("kubectl %s: no row %s\n%s", strings.Join(tt.args, " "), tt.name, out)
 			}
 		}
-		if r := row(k.Run(t, "get", "svc", "web", "-n", "kshop"), "web"); !regexp.MustCompile(`^web ClusterIP \d+\.\d+\.\d+\.\d+ <none> 80/TCP \S+$`).MatchString(r) {
+		// CLUSTER-IP is <none> until the apiserver allocates Service IPs.
+		if r := row(k.Run(t, "get", "svc", "web", "-n", "kshop"), "web"); !regexp.MustCompile(`^web ClusterIP (\d+\.\d+\.\d+\.\d+|<none>) <none> 80/TCP \S+$`).MatchString(r) {
 			t.Errorf("service row %q", r)
+		}
+		if r := row(k.Run(t, "get", "leases", "-n", "kshop"), "leader"); !strings.HasPrefix(r, "leader web-1 ") {
+			t.Errorf("lease row %q", r)
 		}
 		if r := row(k.Run(t, "get", "cm", "web-config", "-n", "kshop"), "web-config"); !strings.HasPrefix(r, "web-config 1 ") {
 			t.Errorf("configmap row %q", r)
@@ -340,6 +353,18 @@ func TestKubectl(t *testing.T) {
 		}
 	})
 
+	t.Run("edit", func(t *testing.T) {
+		// kubectl edit with an "editor" that rewrites the value: a strategic merge patch.
+		ed := *k
+		ed.Env = append(append([]string(nil), k.Env...), "KUBE_EDITOR=sed -i s/edited$/viaedit/")
+		if out := ed.Run(t, "edit", "configmap", "web-config", "-n", "kshop"); !strings.Contains(out, "configmap/web-config edited") {
+			t.Errorf("edit: %s", out)
+		}
+		if got := k.Run(t, "get", "cm", "web-config", "-n", "kshop", "-o", "jsonpath={.data.GREETING}"); got != "viaedit" {
+			t.Errorf("after edit: %q", got)
+		}
+	})
+
 	t.Run("explain", func(t *testing.T) {
 		tests := []struct {
 			args []string
@@ -368,7 +393,7 @@ func TestKubectl(t *testing.T) {
 			t.Errorf("get after delete: %+v", r)
 		}
 		out := k.RunStdin(t, kubectlApps, "delete", "-f", "-", "--ignore-not-found", "--timeout=60s")
-		for _, want := range []string{`deployment.apps "web" deleted`, `service "web" deleted`, `secret "creds" deleted`} {
+		for _, want := range []string{`deployment.apps "web" deleted`, `service "web" deleted`, `secret "creds" deleted`, `lease.coordination.k8s.io "leader" deleted`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("delete -f lacks %q:\n%s", want, out)
 			}
