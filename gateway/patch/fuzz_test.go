@@ -2,6 +2,8 @@ package patch
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"testing"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -125,4 +127,41 @@ func mustDecodeF(f *testing.F, r *scheme.Resource, yaml string) scheme.Object {
 		f.Fatalf("decode %s: %v", r.Kind, err)
 	}
 	return obj
+}
+
+// FuzzRequestOptions checks the readers of a PATCH request's Content-Type and query: any
+// input is a patch type and options, or a 415 or 400 Status.
+func FuzzRequestOptions(f *testing.F) {
+	for _, s := range [][2]string{
+		{"application/merge-patch+json", "fieldManager=kubectl&fieldValidation=Strict"},
+		{"application/apply-patch+yaml; charset=utf-8", "fieldManager=x&force=true"},
+		{"application/strategic-merge-patch+json", "dryRun=All&dryRun=All"},
+		{"application/json-patch+json;", "force=maybe"},
+		{"text/plain", "%zz"},
+		{"", ""},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, contentType, query string) {
+		if pt, err := PatchType(contentType); err != nil {
+			wantFuzzCode(t, err, http.StatusUnsupportedMediaType)
+		} else if !slices.Contains(fuzzTypes, pt) {
+			t.Fatalf("PatchType(%q) = %q", contentType, pt)
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return // net/http answers a malformed query itself
+		}
+		if _, err := PatchOptions(q); err != nil {
+			wantFuzzCode(t, err, http.StatusBadRequest)
+		}
+	})
+}
+
+func wantFuzzCode(t *testing.T, err error, code int32) {
+	t.Helper()
+	var se *kerrors.StatusError
+	if !asStatus(err, &se) || se.ErrStatus.Code != code {
+		t.Fatalf("got %v, want a Status with code %d", err, code)
+	}
 }

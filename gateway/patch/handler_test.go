@@ -526,6 +526,7 @@ func TestPatchHTTPErrors(t *testing.T) {
 		{"no scale for pods", "PATCH", podPath + "/scale", ctMerge, `{}`, 404, kmetav1.StatusReasonNotFound},
 		{"collection", "PATCH", "/api/v1/namespaces/default/pods", ctMerge, `{}`, 405, kmetav1.StatusReasonMethodNotAllowed},
 		{"not a patch", "GET", podPath, "", "", 405, kmetav1.StatusReasonMethodNotAllowed},
+		{"json patch copies past the limit", "PATCH", podPath, ctJSON, copyBomb(16), 422, kmetav1.StatusReasonInvalid},
 		{"body too large", "PATCH", podPath, ctMerge, `{"metadata":{"annotations":{"a":"` + strings.Repeat("x", MaxBodyBytes) + `"}}}`, 413, kmetav1.StatusReasonRequestEntityTooLarge},
 	}
 	for _, tc := range cases {
@@ -538,6 +539,13 @@ func TestPatchHTTPErrors(t *testing.T) {
 		})
 	}
 
+	t.Run("content type parameters", func(t *testing.T) {
+		var pod kcorev1.Pod
+		e.patch(podPath, ctMerge+"; charset=utf-8", `{"metadata":{"labels":{"cs":"1"}}}`).ok(t, 200, &pod)
+		if pod.Labels["cs"] != "1" {
+			t.Errorf("labels %v", pod.Labels)
+		}
+	})
 	t.Run("unknown fields warn by default", func(t *testing.T) {
 		var pod kcorev1.Pod
 		r := e.patch(podPath, ctMerge, `{"metadata":{"labels":{"w":"1"}},"spec":{"bogus":1}}`)
@@ -551,4 +559,13 @@ func TestPatchHTTPErrors(t *testing.T) {
 			t.Errorf("warnings %q, labels %v", w, pod.Labels)
 		}
 	})
+}
+
+// copyBomb is a JSON patch that doubles the Pod's spec n times.
+func copyBomb(n int) string {
+	ops := make([]string, n)
+	for i := range ops {
+		ops[i] = fmt.Sprintf(`{"op":"copy","from":"/spec","path":"/spec/x%d"}`, i)
+	}
+	return "[" + strings.Join(ops, ",") + "]"
 }
