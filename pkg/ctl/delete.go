@@ -111,7 +111,11 @@ func (o *deleteOptions) run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
+		// Objects go in the reverse of the order they were applied in: what lives in a
+		// Namespace before the Namespace, whose controller would otherwise delete them first
+		// and make their own deletion fail with NotFound.
+		for i := len(items) - 1; i >= 0; i-- {
+			it := items[i]
 			ns := it.namespace(o.namespace)
 			victims = append(victims, victim{it.r, ns, it.obj.GetMetadata().GetName(), it.source})
 		}
