@@ -28,8 +28,8 @@
 //     lists and scalars are replaced, null removes a field). Berth keeps no managedFields:
 //     there are no field-ownership conflicts, force is accepted and changes nothing, and a
 //     field dropped from a later configuration stays on the object instead of being removed.
-//     fieldManager is required, as in Kubernetes. Patch directives ($patch, ...) in a
-//     configuration are a BadRequest.
+//     As in Kubernetes, fieldManager is required and the configuration must carry the
+//     target's apiVersion and kind; patch directives ($patch, ...) in it are a BadRequest.
 //
 // Unknown fields in the patched object follow fieldValidation: Strict rejects them (400),
 // Warn (the default, as in Kubernetes) and Ignore drop them, Warn with a Warning header per

@@ -27,8 +27,9 @@ type mechanism interface {
 	apply(current []byte) ([]byte, error)
 }
 
-// newMechanism reads and checks a patch body. Malformed patches are a BadRequest (400).
-func newMechanism(pt types.PatchType, body []byte, meta strategicpatch.LookupPatchMeta, d *decoder) (mechanism, error) {
+// newMechanism reads and checks a patch body for t. Malformed patches are a BadRequest (400).
+func newMechanism(t Target, pt types.PatchType, body []byte, d *decoder) (mechanism, error) {
+	meta := patchMeta(t)
 	switch pt {
 	case types.JSONPatchType:
 		if err := d.checkDuplicates(body); err != nil {
@@ -60,7 +61,7 @@ func newMechanism(pt types.PatchType, body []byte, meta strategicpatch.LookupPat
 		}
 		return strategicPatch{patch: body, meta: meta}, nil
 	case types.ApplyYAMLPatchType:
-		return newApplyPatch(body, meta, d)
+		return newApplyPatch(t, body, meta, d)
 	}
 	return nil, unsupportedMediaType()
 }
@@ -156,7 +157,7 @@ type applyPatch struct {
 	meta   strategicpatch.LookupPatchMeta
 }
 
-func newApplyPatch(body []byte, meta strategicpatch.LookupPatchMeta, d *decoder) (mechanism, error) {
+func newApplyPatch(t Target, body []byte, meta strategicpatch.LookupPatchMeta, d *decoder) (mechanism, error) {
 	if meta == nil {
 		return nil, unsupportedMediaType()
 	}
@@ -170,6 +171,16 @@ func newApplyPatch(body []byte, meta strategicpatch.LookupPatchMeta, d *decoder)
 	config, err := parseObject(js)
 	if err != nil {
 		return nil, err
+	}
+	apiVersion, kind := t.Resource.APIVersion(), t.Resource.Kind
+	if t.Subresource == SubresourceScale {
+		apiVersion, kind = "autoscaling/v1", "Scale"
+	}
+	if v, _ := config["apiVersion"].(string); v != apiVersion {
+		return nil, kerrors.NewBadRequest(fmt.Sprintf("Incorrect version specified in apply patch. Specified patch version: %s, expected: %s", v, apiVersion))
+	}
+	if k, _ := config["kind"].(string); k != kind {
+		return nil, kerrors.NewBadRequest(fmt.Sprintf("Incorrect kind specified in apply patch. Specified patch kind: %s, expected: %s", k, kind))
 	}
 	if path := directive(config, ""); path != "" {
 		return nil, kerrors.NewBadRequest(fmt.Sprintf("%s: an apply configuration may not hold patch directives", path))

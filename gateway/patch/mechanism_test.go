@@ -26,7 +26,7 @@ func applyLocal(t Target, cur scheme.Object, pt types.PatchType, body, validatio
 		validation = kmetav1.FieldValidationStrict
 	}
 	d := &decoder{validation: validation, gk: schema.GroupKind{Group: t.Resource.Group, Kind: t.Resource.Kind}, name: t.Name}
-	mech, err := newMechanism(pt, []byte(body), patchMeta(t), d)
+	mech, err := newMechanism(t, pt, []byte(body), d)
 	if err != nil {
 		return nil, d.warnings, err
 	}
@@ -244,7 +244,9 @@ func TestPatchErrors(t *testing.T) {
 		{"apply not YAML", ap, "apiVersion: v1\n kind: [", 400, ""},
 		{"apply a list", ap, "- a\n- b\n", 400, ""},
 		{"apply with a directive", ap, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"$patch":"delete"}}}`, 400, "directives"},
-		{"apply of another kind", ap, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n", 422, "kind"},
+		{"apply of another kind", ap, "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n", 400, "Specified patch kind: Service, expected: Pod"},
+		{"apply of another version", ap, "apiVersion: v2\nkind: Pod\nmetadata: {name: web}\n", 400, "Specified patch version: v2, expected: v1"},
+		{"apply without apiVersion", ap, "kind: Pod\nmetadata: {name: web}\n", 400, "Incorrect version"},
 		{"unsupported type", "application/json", `{}`, 415, "accepted media types include"},
 	}
 	for _, tc := range cases {

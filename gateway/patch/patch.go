@@ -61,7 +61,7 @@ func (p *Patcher) Patch(ctx context.Context, t Target, pt types.PatchType, body 
 	if d.validation == "" {
 		d.validation = kmetav1.FieldValidationWarn // Kubernetes' default
 	}
-	mech, err := newMechanism(pt, body, patchMeta(t), d)
+	mech, err := newMechanism(t, pt, body, d)
 	if err != nil {
 		return nil, err
 	}
