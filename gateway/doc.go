@@ -10,8 +10,9 @@
 //
 //   - a marshaler that speaks Kubernetes JSON through pkg/kubejson, for every Accept header
 //     (a client that prefers protobuf gets JSON, never a 406);
-//   - the body checks of writes, before the generated handler sees the request (package
-//     body): 3 MiB at most (413), JSON or YAML only (415), strict decoding with
+//   - the body checks of writes, before the generated handler sees the request
+//     (gateway/internal/body): 3 MiB at most (413), JSON, YAML or Kubernetes' protobuf (what
+//     client-go's typed clients send) and nothing else (415), strict decoding with
 //     fieldValidation (Strict: 400; Warn: Warning headers), the kind, name and namespace of
 //     the body against the path (400);
 //   - errors as Kubernetes Status bodies with their HTTP code, through gateway/httpstatus, for

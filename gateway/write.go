@@ -36,7 +36,11 @@ func (g *Gateway) prepareWrite(w http.ResponseWriter, r *http.Request, rt route)
 		return nil, err
 	}
 	obj, kind := bodyMessage(rt)
-	warnings, err := body.Decode(data, obj, kind, v)
+	decode := body.Decode
+	if body.IsProtobuf(r.Header.Get("Content-Type")) {
+		decode = body.DecodeProtobuf
+	}
+	warnings, err := decode(data, obj, kind, v)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,7 @@ func prepareDelete(r *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := body.DecodeDeleteOptions(data)
+	opts, err := body.DecodeDeleteOptions(data, r.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,8 +53,8 @@ func ValidationFrom(q url.Values) (Validation, error) {
 	}
 }
 
-// Read reads the body of r: at most MaxBytes (413 beyond), with a Content-Type of JSON or YAML
-// or none (415 otherwise).
+// Read reads the body of r: at most MaxBytes (413 beyond), with a Content-Type
+// CheckContentType accepts (415 otherwise).
 func Read(r *http.Request) ([]byte, error) {
 	if err := CheckContentType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
@@ -86,8 +87,8 @@ func TooLarge() error {
 }
 
 // CheckContentType accepts the media types a create or update body may have, as the
-// Kubernetes apiserver does: JSON, YAML, or none at all. Anything else (a form, protobuf, the
-// patch types) is a 415 Status.
+// Kubernetes apiserver does: JSON, YAML, Kubernetes' protobuf, or none at all (JSON).
+// Anything else (a form, the patch types) is a 415 Status.
 func CheckContentType(ct string) error {
 	if strings.TrimSpace(ct) == "" {
 		return nil
@@ -95,7 +96,7 @@ func CheckContentType(ct string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err == nil {
 		switch mt {
-		case "application/json", "application/yaml":
+		case "application/json", "application/yaml", ContentTypeProtobuf:
 			return nil
 		}
 	}
@@ -104,7 +105,7 @@ func CheckContentType(ct string) error {
 		Code:   http.StatusUnsupportedMediaType,
 		Reason: kmetav1.StatusReasonUnsupportedMediaType,
 		Message: fmt.Sprintf("the body of the request was in an unknown format (%s) - accepted media types include: "+
-			"application/json, application/yaml", ct),
+			"application/json, application/yaml, application/vnd.kubernetes.protobuf", ct),
 	}}
 }
 
@@ -126,6 +127,13 @@ func Decode(data []byte, m proto.Message, want Kind, v Validation) ([]string, er
 	if err != nil {
 		return nil, cannotHandle(want, want, err)
 	}
+	return decode(js, m, want, v, false)
+}
+
+// decode decodes the JSON document js. quietEmpty drops unknown fields whose value is empty
+// (null, "", 0, false, {} or []) without a word: a body converted from protobuf has them for
+// every field of the Kubernetes type, set or not.
+func decode(js []byte, m proto.Message, want Kind, v Validation, quietEmpty bool) ([]string, error) {
 	got := want
 	apiVersion, kind, err := kubejson.TypeMeta(js)
 	if err != nil {
@@ -146,26 +154,26 @@ func Decode(data []byte, m proto.Message, want Kind, v Validation) ([]string, er
 		return nil, nil
 	}
 	lenient, ok := onlyStrictErrors(err)
-	if !ok || v == Strict {
-		if ok {
-			err = fmt.Errorf("strict decoding error: %w", err)
-		}
+	if !ok {
 		return nil, cannotHandle(got, want, err)
 	}
 	// Drop what strict decoding found (unknown fields; duplicate fields collapse to their
 	// last value), then decode what is left; that must succeed.
-	cleaned, err := dropFields(js, lenient)
-	if err == nil {
-		err = kubejson.Unmarshal(cleaned, m)
-	}
+	cleaned, reported, err := dropFields(js, lenient, quietEmpty)
 	if err != nil {
+		return nil, cannotHandle(got, want, err)
+	}
+	if len(reported) > 0 && v == Strict {
+		return nil, cannotHandle(got, want, fmt.Errorf("strict decoding error: %w", &kubejson.DecodeError{Errors: reported}))
+	}
+	if err := kubejson.Unmarshal(cleaned, m); err != nil {
 		return nil, cannotHandle(got, want, err)
 	}
 	if v != Warn {
 		return nil, nil
 	}
-	warnings := make([]string, len(lenient))
-	for i, fe := range lenient {
+	warnings := make([]string, len(reported))
+	for i, fe := range reported {
 		warnings[i] = fe.Error()
 	}
 	return warnings, nil
@@ -211,68 +219,113 @@ func WriteWarnings(h http.Header, warnings []string) {
 
 // dropFields removes the unknown fields errs name from the JSON document js; duplicate
 // fields need nothing, since a generic decode keeps the last value of each. The document is
-// re-encoded with its numbers as written.
-func dropFields(js []byte, errs []*kubejson.FieldError) ([]byte, error) {
+// re-encoded with its numbers as written. It returns the errors to report: all of errs, less
+// the unknown fields with an empty value when quietEmpty is set.
+func dropFields(js []byte, errs []*kubejson.FieldError, quietEmpty bool) ([]byte, []*kubejson.FieldError, error) {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("re-reading the body: %w", err)
+		return nil, nil, fmt.Errorf("re-reading the body: %w", err)
 	}
+	var reported []*kubejson.FieldError
 	for _, fe := range errs {
-		if fe.Type == kubejson.ErrorTypeUnknownField && !removePath(doc, fe.Field) {
-			return nil, fmt.Errorf("strict decoding error: %w", fe)
+		if fe.Type != kubejson.ErrorTypeUnknownField {
+			reported = append(reported, fe)
+			continue
+		}
+		v, ok := removePath(doc, fe.Field)
+		if !ok {
+			return nil, nil, fmt.Errorf("strict decoding error: %w", fe)
+		}
+		if !quietEmpty || !isEmpty(v) {
+			reported = append(reported, fe)
 		}
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {
-		return nil, fmt.Errorf("re-encoding the body: %w", err)
+		return nil, nil, fmt.Errorf("re-encoding the body: %w", err)
 	}
-	return out, nil
+	return out, reported, nil
+}
+
+// isEmpty tells whether a generically decoded JSON value is empty: null, "", 0, false, or
+// an object or array of empty values only.
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case bool:
+		return !x
+	case json.Number:
+		f, err := x.Float64()
+		return err == nil && f == 0
+	case map[string]any:
+		for _, e := range x {
+			if !isEmpty(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !isEmpty(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // removePath deletes the object key that path names ("spec.containers[0].foo",
-// "metadata.labels[a.b].x") from a generically decoded JSON document. Field names in a path
-// are not escaped, so each step tries the keys of the object at hand that the path can start
-// with; it reports whether it removed something.
-func removePath(node any, path string) bool {
+// "metadata.labels[a.b].x") from a generically decoded JSON document and returns its value.
+// Field names in a path are not escaped, so each step tries the keys of the object at hand
+// that the path can start with; it reports whether it removed something.
+func removePath(node any, path string) (any, bool) {
 	switch n := node.(type) {
 	case map[string]any:
 		if strings.HasPrefix(path, "[") {
 			// A map key: "[key]" then the rest.
 			for k, child := range n {
-				pre := "[" + k + "]"
-				if rest, ok := after(path, pre); ok && rest != "" && removePath(child, rest) {
-					return true
+				if rest, ok := after(path, "["+k+"]"); ok && rest != "" {
+					if v, ok := removePath(child, rest); ok {
+						return v, true
+					}
 				}
 			}
-			return false
+			return nil, false
 		}
-		if _, ok := n[path]; ok {
+		if v, ok := n[path]; ok {
 			delete(n, path)
-			return true
+			return v, true
 		}
 		for k, child := range n {
-			if rest, ok := after(path, k); ok && rest != "" && removePath(child, rest) {
-				return true
+			if rest, ok := after(path, k); ok && rest != "" {
+				if v, ok := removePath(child, rest); ok {
+					return v, true
+				}
 			}
 		}
 	case []any:
 		if !strings.HasPrefix(path, "[") {
-			return false
+			return nil, false
 		}
 		end := strings.IndexByte(path, ']')
 		if end < 0 {
-			return false
+			return nil, false
 		}
-		var i int
-		if _, err := fmt.Sscanf(path[1:end], "%d", &i); err != nil || i < 0 || i >= len(n) {
-			return false
+		i, err := strconv.Atoi(path[1:end])
+		if err != nil || i < 0 || i >= len(n) {
+			return nil, false
 		}
-		rest := strings.TrimPrefix(path[end+1:], ".")
-		return rest != "" && removePath(n[i], rest)
+		if rest := strings.TrimPrefix(path[end+1:], "."); rest != "" {
+			return removePath(n[i], rest)
+		}
 	}
-	return false
+	return nil, false
 }
 
 // after returns what follows prefix in path when prefix is a whole step of it (followed by

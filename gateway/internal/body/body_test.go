@@ -128,7 +128,7 @@ func TestCheckContentType(t *testing.T) {
 		code int32
 	}{
 		{"", 0}, {"application/json", 0}, {"application/json; charset=utf-8", 0}, {"application/yaml", 0},
-		{"application/x-www-form-urlencoded", 415}, {"application/vnd.kubernetes.protobuf", 415},
+		{"application/vnd.kubernetes.protobuf", 0}, {"application/x-www-form-urlencoded", 415},
 		{"application/merge-patch+json", 415}, {"text/plain", 415}, {";;;", 415},
 	}
 	for _, tt := range tests {
@@ -175,12 +175,12 @@ func TestDecodeDeleteOptions(t *testing.T) {
 		{`{"apiVersion":"meta.k8s.io/v1","propagationPolicy":"Orphan"}`, 0, "Orphan"},
 		{"propagationPolicy: Background\n", 0, "Background"},
 		{`{"kind":"Pod"}`, 400, ""},
-		{`{"apiVersion":"apps/v1"}`, 400, ""},
+		{`{"apiVersion":"apps/v1","kind":"DeleteOptions"}`, 0, ""},
 		{`{"gracePeriodSeconds":"x"}`, 400, ""},
 		{`{`, 400, ""},
 	}
 	for _, tt := range tests {
-		opts, err := DecodeDeleteOptions([]byte(tt.body))
+		opts, err := DecodeDeleteOptions([]byte(tt.body), "application/json")
 		if code(err) != tt.code {
 			t.Errorf("%s: %v, want code %d", tt.body, err, tt.code)
 			continue
