@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -28,22 +29,33 @@ type fanoutConfig struct {
 	duration time.Duration
 }
 
-// drainTimeout bounds the wait, after the last write, for every watcher to receive every event.
-const drainTimeout = 15 * time.Second
+// Bounds of the fan-out run, so that an overloaded server cannot stretch it: writes not sent
+// by the end of the writing time plus writeGrace are abandoned, and the watchers get drainTimeout
+// after the last write to receive their events.
+const (
+	writeGrace   = 5 * time.Second
+	drainTimeout = 15 * time.Second
+)
+
+// undelivered stands, among latencies, for an event a watcher never received.
+const undelivered = time.Duration(math.MaxInt64)
 
 // fanoutResult is the outcome of the fan-out benchmark.
 type fanoutResult struct {
 	cfg fanoutConfig
-	// writes is the number of Pods created, in writeTime; ack their create latencies.
-	writes    int
-	writeTime time.Duration
-	ack       stats
-	// expected and delivered count events: one per write per watcher is expected.
+	// writes counts the Pods created (acknowledged) in writeTime; failed the creates that
+	// failed and unsent those abandoned; ack is the distribution of create latencies.
+	writes, failed, unsent int
+	writeErr               error
+	writeTime              time.Duration
+	ack                    stats
+	// expected counts one event per acknowledged write per watcher; delivered those received.
 	expected, delivered int64
 	// deliveryTime runs from the first write to the last event received.
 	deliveryTime time.Duration
 	// fromAck is the latency from the write's acknowledgement to each watcher's receipt of its
 	// event (0 when the event arrived first); fromSend from the moment the writer sent it.
+	// Events never received count as undelivered.
 	fromAck, fromSend latencies
 	// dropped counts watchers whose stream ended before the benchmark closed it; incomplete those
 	// that missed events.
@@ -56,7 +68,7 @@ type fanoutResult struct {
 	peakKnown                 bool
 }
 
-// latencies summarises a latency distribution.
+// latencies summarises a latency distribution; a percentile may be undelivered.
 type latencies struct {
 	p50, p99, max time.Duration
 }
@@ -73,7 +85,7 @@ type watcher struct {
 
 // fanout measures the apiserver's fan-out: many watchers of Pods, served from its single etcd
 // watch per resource, while a paced writer creates Pods that carry their send time. The run is
-// CPU-profiled from the first write to the last event.
+// CPU-profiled from the first write to the end of the drain.
 func (r *runner) fanout(ctx context.Context) error {
 	cfg := r.cfg.fanout
 	const ns = "fanout"
@@ -90,13 +102,13 @@ func (r *runner) fanout(ctx context.Context) error {
 		conns[i] = c.Conn()
 	}
 
-	writes := int(float64(cfg.rate) * cfg.duration.Seconds())
+	planned := int(float64(cfg.rate) * cfg.duration.Seconds())
 	wctx, stopWatchers := context.WithCancel(ctx)
 	defer stopWatchers()
 	watchers := make([]*watcher, cfg.watchers)
 	streams := make([]grpc.ClientStream, cfg.watchers)
 	err := parallel(ctx, cfg.watchers, 50, func(_ context.Context, i int) error {
-		lat := make([]int32, writes)
+		lat := make([]int32, planned)
 		for j := range lat {
 			lat[j] = -1
 		}
@@ -114,7 +126,7 @@ func (r *runner) fanout(ctx context.Context) error {
 		go func() { defer wg.Done(); w.run(wctx, streams[i]) }()
 	}
 
-	res := &fanoutResult{cfg: cfg, writes: writes, expected: int64(writes) * int64(cfg.watchers)}
+	res := &fanoutResult{cfg: cfg}
 	runtime.GC()
 	debug.FreeOSMemory()
 	// Writing 5 to clear_refs resets the peak resident size (VmHWM) to the current one.
@@ -123,24 +135,22 @@ func (r *runner) fanout(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var ackDelay []time.Duration
+	var ackDelay []time.Duration // per Pod, from send to acknowledgement; 0 if not acknowledged
 	start := time.Now()
 	err = r.profile("fanout", func() error {
-		var err error
-		ackDelay, res.ack, err = r.paceWrites(ctx, ns, writes, cfg.rate)
-		if err != nil {
-			return err
-		}
+		ackDelay = r.paceWrites(ctx, ns, planned, cfg.rate, cfg.duration+writeGrace, res)
 		res.writeTime = time.Since(start)
-		deadline := time.Now().Add(drainTimeout)
-		for time.Now().Before(deadline) && res.delivered < res.expected {
-			time.Sleep(20 * time.Millisecond)
-			res.delivered = 0
+		expected := int64(res.writes) * int64(cfg.watchers)
+		for deadline := time.Now().Add(drainTimeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			var got int64
 			for _, w := range watchers {
-				res.delivered += w.received.Load()
+				got += w.received.Load()
+			}
+			if got >= expected {
+				break
 			}
 		}
-		return nil
+		return ctx.Err()
 	})
 	if err != nil {
 		return err
@@ -185,56 +195,83 @@ func (w *watcher) run(ctx context.Context, s grpc.ClientStream) {
 			return
 		}
 		us := (now - sent) / 1e3
-		w.lat[seq] = int32(min(max(us, 0), math.MaxInt32))
+		w.lat[seq] = int32(min(max(us, 0), math.MaxInt32-1))
 		w.last = now
 		w.received.Add(1)
 	}
 }
 
-// paceWrites creates n Pods in namespace ns at rate per second, from a pool of writers so that
-// a slow create does not delay the next, each Pod carrying the time it was sent. It returns,
-// per Pod, the time from send to acknowledgement, and their distribution.
-func (r *runner) paceWrites(ctx context.Context, ns string, n, rate int) ([]time.Duration, stats, error) {
+// paceWrites creates up to n Pods in namespace ns at rate per second, from a pool of writers so
+// that a slow create does not delay the next, each Pod carrying the time it was sent. Writes
+// not sent within limit are abandoned, and failed creates are counted, not fatal: an overloaded
+// server is a result. It records the outcome in res and returns, per Pod, the time from send to
+// acknowledgement (0 for Pods not acknowledged).
+func (r *runner) paceWrites(ctx context.Context, ns string, n, rate int, limit time.Duration, res *fanoutResult) []time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	interval := time.Second / time.Duration(rate)
 	seqs := make(chan int, n)
 	start := time.Now()
 	go func() {
 		defer close(seqs)
 		for i := range n {
-			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
-			if ctx.Err() != nil {
+			select {
+			case <-time.After(time.Until(start.Add(time.Duration(i) * interval))):
+			case <-ctx.Done():
 				return
 			}
 			seqs <- i
 		}
 	}()
 	ack := make([]time.Duration, n)
-	err := parallel(ctx, 32, 32, func(ctx context.Context, w int) error {
+	var (
+		mu       sync.Mutex
+		failed   int
+		firstErr error
+	)
+	_ = parallel(ctx, 32, 32, func(_ context.Context, w int) error {
 		for seq := range seqs {
+			if ctx.Err() != nil {
+				continue // abandoned: drain the queue
+			}
 			p := newPod(ns, podName("fanout", seq))
 			sent := time.Now()
 			p.Metadata.Annotations[sentAnnotation] = strconv.FormatInt(sent.UnixNano(), 10)
 			if _, err := r.env.podClient(w).Create(ctx, p); err != nil {
-				return fmt.Errorf("create pod %d: %w", seq, err)
+				if ctx.Err() != nil {
+					continue
+				}
+				mu.Lock()
+				failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("create pod %d: %w", seq, err)
+				}
+				mu.Unlock()
+				continue
 			}
 			ack[seq] = time.Since(sent)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, stats{}, err
+	var acked []time.Duration
+	for _, d := range ack {
+		if d > 0 {
+			acked = append(acked, d)
+		}
 	}
-	s := stats{ops: n, elapsed: time.Since(start), lat: slices.Clone(ack)}
-	slices.Sort(s.lat)
-	return ack, s, nil
+	slices.Sort(acked)
+	res.writes, res.failed, res.unsent, res.writeErr = len(acked), failed, n-len(acked)-failed, firstErr
+	res.ack = stats{ops: len(acked), elapsed: time.Since(start), lat: acked}
+	return ack
 }
 
-// summarize computes delivery, drops and latency percentiles from the watchers' records.
+// summarize computes delivery, drops and latency percentiles from the watchers' records. Only
+// acknowledged writes count: a write that failed may still have been committed.
 func (res *fanoutResult) summarize(watchers []*watcher, ackDelay []time.Duration, start time.Time) {
+	res.expected = int64(res.writes) * int64(len(watchers))
 	fromSend := make([]int32, 0, res.expected)
 	fromAck := make([]int32, 0, res.expected)
 	var last int64
-	res.delivered = 0
 	for _, w := range watchers {
 		if w.err != nil {
 			res.dropped++
@@ -242,18 +279,23 @@ func (res *fanoutResult) summarize(watchers []*watcher, ackDelay []time.Duration
 				res.dropErr = w.err
 			}
 		}
-		got := w.received.Load()
-		res.delivered += got
-		if got < int64(len(w.lat)) {
-			res.incomplete++
-		}
+		missed := false
 		for seq, us := range w.lat {
-			if us < 0 {
+			if ackDelay[seq] == 0 {
 				continue
 			}
+			if us < 0 {
+				missed = true
+				fromSend = append(fromSend, math.MaxInt32)
+				fromAck = append(fromAck, math.MaxInt32)
+				continue
+			}
+			res.delivered++
 			fromSend = append(fromSend, us)
-			a := int64(us) - ackDelay[seq].Microseconds()
-			fromAck = append(fromAck, int32(max(a, 0)))
+			fromAck = append(fromAck, int32(max(int64(us)-ackDelay[seq].Microseconds(), 0)))
+		}
+		if missed {
+			res.incomplete++
 		}
 		last = max(last, w.last)
 	}
@@ -263,12 +305,21 @@ func (res *fanoutResult) summarize(watchers []*watcher, ackDelay []time.Duration
 	res.fromSend, res.fromAck = summarizeMicros(fromSend), summarizeMicros(fromAck)
 }
 
-// summarizeMicros sorts microsecond latencies and returns their p50, p99 and maximum.
+// summarizeMicros sorts microsecond latencies, where math.MaxInt32 marks an undelivered event,
+// and returns their p50, p99 and maximum.
 func summarizeMicros(us []int32) latencies {
 	if len(us) == 0 {
 		return latencies{}
 	}
 	slices.Sort(us)
-	d := func(v int32) time.Duration { return time.Duration(v) * time.Microsecond }
+	d := func(v int32) time.Duration {
+		if v == math.MaxInt32 {
+			return undelivered
+		}
+		return time.Duration(v) * time.Microsecond
+	}
 	return latencies{p50: d(percentile(us, 0.50)), p99: d(percentile(us, 0.99)), max: d(us[len(us)-1])}
 }
+
+// errNoSent marks an event whose Pod carries no sent annotation.
+var errNoSent = errors.New("pod has no " + sentAnnotation + " annotation")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -106,9 +105,6 @@ func fieldNum(m proto.Message, name protoreflect.Name) protowire.Number {
 	}
 	return fd.Number()
 }
-
-// errNoSent marks an event whose Pod carries no sent annotation.
-var errNoSent = errors.New("pod has no " + sentAnnotation + " annotation")
 
 // scanPodEvent reads the type, the Pod's name and its sent annotation from an encoded
 // PodWatchEvent, with protobuf's semantics for repeated occurrences (the last one wins, messages

@@ -119,8 +119,8 @@ func (r *report) fanoutNote() string {
 		return ""
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; they received %s/s with a p99 of %s from acknowledgement to receipt. ",
-		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtDur(f.fromAck.p99))
+	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; the writer reached %s writes/s and the watchers received %s events/s, with a p99 of %s from acknowledgement to receipt. ",
+		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(f.writeRate()), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtLat(f.fromAck.p99))
 	p := r.profileNamed("fanout")
 	if p == nil || p.total == 0 {
 		return s.String()

@@ -89,8 +89,12 @@ func (r *report) targets(b *bytes.Buffer) {
 			passMiss(ratio >= createTarget))
 	}
 	if f := r.fanout; f != nil {
+		measured := fmtLat(f.fromAck.p99)
+		if rate := f.writeRate(); rate < 0.95*float64(f.cfg.rate) {
+			measured += fmt.Sprintf(" (the writer reached %s of %d writes/s)", fmtRate(rate), f.cfg.rate)
+		}
 		t.add(fmt.Sprintf("%d watchers, %d writes/s: p99 latency from write acknowledged to event received < %s", f.cfg.watchers, f.cfg.rate, fmtDur(fanoutTarget)),
-			fmtDur(f.fromAck.p99), passMiss(f.delivered > 0 && f.fromAck.p99 < fanoutTarget))
+			measured, passMiss(f.delivered > 0 && f.fromAck.p99 < fanoutTarget))
 		t.add(fmt.Sprintf("%d watchers: every event delivered, no watcher dropped", f.cfg.watchers),
 			fmt.Sprintf("%s of %s events, %d dropped", fmtInt(f.delivered), fmtInt(f.expected), f.dropped),
 			passMiss(f.delivered == f.expected && f.dropped == 0))
@@ -226,15 +230,25 @@ func (r *report) fanoutSection(b *bytes.Buffer) {
 	}
 	fmt.Fprintf(b, "\n## Fan-out: %d watchers, %d writes/s\n\n", f.cfg.watchers, f.cfg.rate)
 	t := &table{header: []string{"", ""}, align: "lr"}
-	t.add("Writes (Pod creates)", fmt.Sprintf("%s in %s: %s/s (target %d/s)", fmtInt(int64(f.writes)), f.writeTime.Round(10*time.Millisecond), fmtRate(float64(f.writes)/f.writeTime.Seconds()), f.cfg.rate))
+	writes := fmt.Sprintf("%s acknowledged in %s: %s/s (target %d/s for %s)", fmtInt(int64(f.writes)), f.writeTime.Round(10*time.Millisecond), fmtRate(f.writeRate()), f.cfg.rate, f.cfg.duration)
+	if f.failed > 0 {
+		writes += fmt.Sprintf("; %d failed (first: %v)", f.failed, f.writeErr)
+	}
+	if f.unsent > 0 {
+		writes += fmt.Sprintf("; %d not sent within %s", f.unsent, f.cfg.duration+writeGrace)
+	}
+	t.add("Writes (Pod creates)", writes)
 	t.add("Write latency p50 / p99", fmtDur(f.ack.pct(0.5))+" / "+fmtDur(f.ack.pct(0.99)))
 	t.add("Events delivered", fmt.Sprintf("%s of %s expected", fmtInt(f.delivered), fmtInt(f.expected)))
 	if f.deliveryTime > 0 {
 		t.add("Events delivered per second", fmt.Sprintf("%s (first write to last event: %s)", fmtRate(float64(f.delivered)/f.deliveryTime.Seconds()), f.deliveryTime.Round(10*time.Millisecond)))
 	}
-	t.add("Latency, write acknowledged → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtDur(f.fromAck.p50), fmtDur(f.fromAck.p99), fmtDur(f.fromAck.max)))
-	t.add("Latency, write sent → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtDur(f.fromSend.p50), fmtDur(f.fromSend.p99), fmtDur(f.fromSend.max)))
+	t.add("Latency, write acknowledged → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtLat(f.fromAck.p50), fmtLat(f.fromAck.p99), fmtLat(f.fromAck.max)))
+	t.add("Latency, write sent → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtLat(f.fromSend.p50), fmtLat(f.fromSend.p99), fmtLat(f.fromSend.max)))
 	dropped := fmt.Sprintf("%d dropped, %d missed events", f.dropped, f.incomplete)
+	if f.incomplete > 0 {
+		dropped = fmt.Sprintf("%d dropped, %d missed events (within %s after the last write)", f.dropped, f.incomplete, drainTimeout)
+	}
 	if f.dropErr != nil {
 		dropped += fmt.Sprintf(" (first: %v)", f.dropErr)
 	}
@@ -251,6 +265,14 @@ func (r *report) fanoutSection(b *bytes.Buffer) {
 	}
 	t.add("Process RSS: before / after / peak during the run", fmt.Sprintf("%s / %s / %s", fmtBytes(f.rssBefore), fmtBytes(f.rssAfter), peak))
 	t.write(b)
+}
+
+// writeRate is the rate of acknowledged writes.
+func (f *fanoutResult) writeRate() float64 {
+	if f.writeTime <= 0 {
+		return 0
+	}
+	return float64(f.writes) / f.writeTime.Seconds()
 }
 
 func (r *report) profileNamed(name string) *profileSummary {
@@ -382,6 +404,14 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.0f ms", ms)
 	}
 	return fmt.Sprintf("%.2f s", ms/1000)
+}
+
+// fmtLat writes a latency, or that the event never arrived.
+func fmtLat(d time.Duration) string {
+	if d == undelivered {
+		return "not delivered"
+	}
+	return fmtDur(d)
 }
 
 // fmtBytes writes a size in B, KiB or MiB.
