@@ -92,9 +92,8 @@ bench: build ## Run the benchmarks (go run ./bench) and write BENCHMARKS.md (ext
 ##@ Verify (each verify-X has a fix-X where a machine can do the fixing)
 
 .PHONY: verify
-# verify-proto-format joins this list once proto/berth/core/v1/core.proto is buf format'ed
 # (make fix-proto-format generate).
-verify: verify-fmt verify-vet verify-staticcheck verify-buf-lint verify-generated ## Run every check CI runs
+verify: verify-fmt verify-vet verify-staticcheck verify-buf-lint verify-proto-format verify-generated ## Run every check CI runs
 
 .PHONY: fix
 fix: fix-fmt fix-proto-format fix-generated ## Run every fix-X

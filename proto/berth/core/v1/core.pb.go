@@ -2775,7 +2775,7 @@ var File_berth_core_v1_core_proto protoreflect.FileDescriptor
 
 const file_berth_core_v1_core_proto_rawDesc = "" +
 	"\n" +
-	"\x18berth/core/v1/core.proto\x12\rberth.core.v1\x1a\x18berth/meta/v1/meta.proto\x1a\x17berth/core/v1/pod.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n" +
+	"\x18berth/core/v1/core.proto\x12\rberth.core.v1\x1a\x17berth/core/v1/pod.proto\x1a\x18berth/meta/v1/meta.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n" +
 	"\tNamespace\x125\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x19.berth.meta.v1.ObjectMetaR\bmetadata\x120\n" +
 	"\x04spec\x18\x02 \x01(\v2\x1c.berth.core.v1.NamespaceSpecR\x04spec\x126\n" +
