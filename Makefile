@@ -92,7 +92,6 @@ bench: build ## Run the benchmarks (go run ./bench) and write BENCHMARKS.md (ext
 ##@ Verify (each verify-X has a fix-X where a machine can do the fixing)
 
 .PHONY: verify
-# (make fix-proto-format generate).
 verify: verify-fmt verify-vet verify-staticcheck verify-buf-lint verify-proto-format verify-generated ## Run every check CI runs
 
 .PHONY: fix

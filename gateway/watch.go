@@ -130,7 +130,9 @@ func (g *Gateway) serveWatch(w http.ResponseWriter, r *http.Request, rt route) {
 		case errors.Is(err, io.EOF):
 			return
 		case err != nil:
-			if ctx.Err() == nil {
+			// The apiserver going away ends the stream as a Kubernetes apiserver's shutdown
+			// does, without an ERROR event: the client reconnects and resumes.
+			if ctx.Err() == nil && httpstatus.FromError(err).Code != http.StatusServiceUnavailable {
 				writeErrorEvent(w, rc, err)
 			}
 			return
