@@ -25,12 +25,12 @@ type env struct {
 	g      *Gateway
 }
 
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	t.Helper()
 	return startAt(t, apiservertest.Start(t))
 }
 
-func startAt(t *testing.T, addr string) *env {
+func startAt(t testing.TB, addr string) *env {
 	t.Helper()
 	c, err := client.Dial(context.Background(), addr)
 	if err != nil {

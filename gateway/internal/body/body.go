@@ -134,10 +134,16 @@ func Decode(data []byte, m proto.Message, want Kind, v Validation) ([]string, er
 // (null, "", 0, false, {} or []) without a word: a body converted from protobuf has them for
 // every field of the Kubernetes type, set or not.
 func decode(js []byte, m proto.Message, want Kind, v Validation, quietEmpty bool) ([]string, error) {
+	// The common case first: the body decodes strictly (its apiVersion and kind, when
+	// given, are m's).
+	err := kubejson.Unmarshal(js, m)
+	if err == nil {
+		return nil, nil
+	}
 	got := want
-	apiVersion, kind, err := kubejson.TypeMeta(js)
-	if err != nil {
-		return nil, cannotHandle(want, want, err)
+	apiVersion, kind, tmErr := kubejson.TypeMeta(js)
+	if tmErr != nil {
+		return nil, cannotHandle(want, want, tmErr)
 	}
 	if apiVersion != "" {
 		got.APIVersion = apiVersion
@@ -148,10 +154,6 @@ func decode(js []byte, m proto.Message, want Kind, v Validation, quietEmpty bool
 	if got != want {
 		return nil, kerrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: the body's apiVersion and kind must be %s, %s",
 			got.Kind, version(got.APIVersion), want.Kind, want.APIVersion, want.Kind))
-	}
-	err = kubejson.Unmarshal(js, m)
-	if err == nil {
-		return nil, nil
 	}
 	lenient, ok := onlyStrictErrors(err)
 	if !ok {
