@@ -21,10 +21,11 @@
 //     newline-delimited events, flushed one by one, for as long as the client stays;
 //   - Tables (gateway/table) for a get, list or watch whose Accept header asks as=Table.
 //
-// The other teams' handlers plug in through Options: PATCH on object, /status and /scale
-// paths (gateway/patch), discovery (/version, /api, /apis, ..., gateway/discovery) and OpenAPI
-// (/openapi/v2, /openapi/v3/..., gateway/openapi). They are plain http.Handlers; they must
-// not import this package (it imports them), and read paths and bodies themselves.
+// New mounts the other parts of the REST face, plain http.Handlers that Options can replace:
+// PATCH on object, /status and /scale paths (gateway/patch), discovery (/version, /api,
+// /apis, ..., gateway/discovery) and OpenAPI (/openapi/v2, /openapi/v3/..., gateway/openapi).
+// They read paths and bodies themselves, and must not import this package (it imports them).
+// The Watch methods have no HTTP rule: the watch handler above serves them.
 //
 // Run serves the gateway as a process of its own (`berth gateway`); `berth server` mounts the
 // handler New returns next to /healthz, /readyz and /metrics.

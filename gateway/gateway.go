@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -241,7 +242,8 @@ func infoFrom(ctx context.Context) *requestInfo {
 
 // handleError answers every error of the generated handlers with a Status.
 func (g *Gateway) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	if hse, ok := err.(*runtime.HTTPStatusError); ok {
+	var hse *runtime.HTTPStatusError
+	if errors.As(err, &hse) {
 		err = statusError(hse.HTTPStatus, hse.Err.Error())
 	}
 	st := httpstatus.FromError(err)
