@@ -126,6 +126,8 @@ func TestResourceLists(t *testing.T) {
 		{"/api/v1", kmetav1.APIResource{Name: "pods", SingularName: "pod", Namespaced: true, Kind: "Pod", Verbs: all, ShortNames: []string{"po"}, Categories: []string{"all"}}},
 		{"/api/v1", kmetav1.APIResource{Name: "pods/status", Namespaced: true, Kind: "Pod", Verbs: []string{"get", "patch", "update"}}},
 		{"/api/v1", kmetav1.APIResource{Name: "pods/binding", Namespaced: true, Kind: "Binding", Verbs: []string{"create"}}},
+		{"/api/v1", kmetav1.APIResource{Name: "pods/log", Namespaced: true, Kind: "Pod", Verbs: []string{"get"}}},
+		{"/api/v1", kmetav1.APIResource{Name: "pods/exec", Namespaced: true, Kind: "PodExecOptions", Verbs: []string{"create", "get"}}},
 		{"/api/v1", kmetav1.APIResource{Name: "services", SingularName: "service", Namespaced: true, Kind: "Service", Verbs: all, ShortNames: []string{"svc"}, Categories: []string{"all"}}},
 		{"/api/v1", kmetav1.APIResource{Name: "namespaces", SingularName: "namespace", Kind: "Namespace", Verbs: all, ShortNames: []string{"ns"}}},
 		{"/api/v1", kmetav1.APIResource{Name: "nodes", SingularName: "node", Kind: "Node", Verbs: all, ShortNames: []string{"no"}}},
@@ -151,8 +153,8 @@ func TestResourceLists(t *testing.T) {
 			t.Errorf("%s %s:\n got %+v\nwant %+v", tt.path, tt.want.Name, got, tt.want)
 		}
 	}
-	// Not served (yet): no log, no status for kinds without UpdateStatus.
-	for _, absent := range []string{"pods/log", "pods/exec", "configmaps/status", "events/status", "endpoints/scale"} {
+	// Not served: no status for kinds without UpdateStatus.
+	for _, absent := range []string{"configmaps/status", "events/status", "endpoints/scale"} {
 		if _, ok := lists["/api/v1"][absent]; ok {
 			t.Errorf("/api/v1 lists %s", absent)
 		}
@@ -244,7 +246,7 @@ func TestAggregatedContent(t *testing.T) {
 	for _, s := range pods.Subresources {
 		subs = append(subs, s.Subresource+":"+s.ResponseKind.Kind)
 	}
-	if got := strings.Join(subs, ","); got != "binding:Binding,status:Pod" {
+	if got := strings.Join(subs, ","); got != "binding:Binding,exec:PodExecOptions,log:Pod,status:Pod" {
 		t.Errorf("pods subresources %s", got)
 	}
 	var groups []string

@@ -201,8 +201,8 @@ func resourcePaths(paths map[string]*PathItem, r *scheme.Resource, names map[str
 
 	for _, s := range subresource.Of(r) {
 		sk, ok := names[strings.TrimPrefix(s.Group+"/"+s.Version+"/"+s.Kind, "/")]
-		if !ok {
-			continue // a subresource whose kind has no schema (log) is left out
+		if !ok || s.Name == "log" {
+			continue // left out: a subresource whose kind has no schema (exec), or that serves text (log)
 		}
 		sgvk := &sk.gvk
 		suffix := strings.ToUpper(s.Name[:1]) + s.Name[1:]

@@ -20,9 +20,10 @@ import (
 	"github.com/berth-dev/berth/services/apiserver/registry"
 )
 
-// podServer adds Bind to the generic Pod service.
+// podServer adds Bind, and Log and Exec relayed to the Pod's agent, to the generic Pod service.
 type podServer struct {
 	resourceServer[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent]
+	*agentProxy
 }
 
 // Bind assigns an unbound Pod to a Node. Binding a Pod that is already bound, or being deleted,

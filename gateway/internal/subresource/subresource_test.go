@@ -13,7 +13,7 @@ func TestOf(t *testing.T) {
 		r    *scheme.Resource
 		want string
 	}{
-		{scheme.Pods, "binding:/v1/Binding:create,status:/v1/Pod:get+patch+update"},
+		{scheme.Pods, "binding:/v1/Binding:create,exec:/v1/PodExecOptions:create+get,log:/v1/Pod:get,status:/v1/Pod:get+patch+update"},
 		{scheme.Deployments, "scale:autoscaling/v1/Scale:get+patch+update,status:apps/v1/Deployment:get+patch+update"},
 		{scheme.ReplicationControllers, "scale:autoscaling/v1/Scale:get+patch+update,status:/v1/ReplicationController:get+patch+update"},
 		{scheme.ConfigMaps, ""},

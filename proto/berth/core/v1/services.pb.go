@@ -11,6 +11,7 @@ import (
 	v1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -77,6 +78,547 @@ func (x *PodWatchEvent) GetObject() *Pod {
 	return nil
 }
 
+// PodLogRequest selects the log of one container of a Pod, as Kubernetes' PodLogOptions do.
+type PodLogRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// container names the container; it may be empty when the Pod has exactly one.
+	Container string `protobuf:"bytes,3,opt,name=container,proto3" json:"container,omitempty"`
+	// follow keeps streaming as the container writes, until it ends or the call does.
+	Follow bool `protobuf:"varint,4,opt,name=follow,proto3" json:"follow,omitempty"`
+	// previous streams the log of the container's previous run (after a restart).
+	Previous bool `protobuf:"varint,5,opt,name=previous,proto3" json:"previous,omitempty"`
+	// since_seconds starts this many seconds before now; since_time at a time. At most one.
+	SinceSeconds *int64                 `protobuf:"varint,6,opt,name=since_seconds,json=sinceSeconds,proto3,oneof" json:"since_seconds,omitempty"`
+	SinceTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// timestamps prefixes every line with its RFC 3339 time.
+	Timestamps bool `protobuf:"varint,8,opt,name=timestamps,proto3" json:"timestamps,omitempty"`
+	// tail_lines starts this many lines before the end.
+	TailLines *int64 `protobuf:"varint,9,opt,name=tail_lines,json=tailLines,proto3,oneof" json:"tail_lines,omitempty"`
+	// limit_bytes ends the stream after this many bytes.
+	LimitBytes    *int64 `protobuf:"varint,10,opt,name=limit_bytes,json=limitBytes,proto3,oneof" json:"limit_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PodLogRequest) Reset() {
+	*x = PodLogRequest{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodLogRequest) ProtoMessage() {}
+
+func (x *PodLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodLogRequest.ProtoReflect.Descriptor instead.
+func (*PodLogRequest) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PodLogRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *PodLogRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodLogRequest) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *PodLogRequest) GetFollow() bool {
+	if x != nil {
+		return x.Follow
+	}
+	return false
+}
+
+func (x *PodLogRequest) GetPrevious() bool {
+	if x != nil {
+		return x.Previous
+	}
+	return false
+}
+
+func (x *PodLogRequest) GetSinceSeconds() int64 {
+	if x != nil && x.SinceSeconds != nil {
+		return *x.SinceSeconds
+	}
+	return 0
+}
+
+func (x *PodLogRequest) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *PodLogRequest) GetTimestamps() bool {
+	if x != nil {
+		return x.Timestamps
+	}
+	return false
+}
+
+func (x *PodLogRequest) GetTailLines() int64 {
+	if x != nil && x.TailLines != nil {
+		return *x.TailLines
+	}
+	return 0
+}
+
+func (x *PodLogRequest) GetLimitBytes() int64 {
+	if x != nil && x.LimitBytes != nil {
+		return *x.LimitBytes
+	}
+	return 0
+}
+
+// PodLogChunk is the next piece of a log, in order.
+type PodLogChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PodLogChunk) Reset() {
+	*x = PodLogChunk{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodLogChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodLogChunk) ProtoMessage() {}
+
+func (x *PodLogChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodLogChunk.ProtoReflect.Descriptor instead.
+func (*PodLogChunk) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PodLogChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// ExecRequest is one message of an exec session from its client.
+type ExecRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Request:
+	//
+	//	*ExecRequest_Start
+	//	*ExecRequest_Stdin
+	//	*ExecRequest_CloseStdin
+	//	*ExecRequest_Resize
+	Request       isExecRequest_Request `protobuf_oneof:"request"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecRequest) Reset() {
+	*x = ExecRequest{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecRequest) ProtoMessage() {}
+
+func (x *ExecRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecRequest.ProtoReflect.Descriptor instead.
+func (*ExecRequest) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ExecRequest) GetRequest() isExecRequest_Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ExecRequest) GetStart() *ExecStart {
+	if x != nil {
+		if x, ok := x.Request.(*ExecRequest_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *ExecRequest) GetStdin() []byte {
+	if x != nil {
+		if x, ok := x.Request.(*ExecRequest_Stdin); ok {
+			return x.Stdin
+		}
+	}
+	return nil
+}
+
+func (x *ExecRequest) GetCloseStdin() bool {
+	if x != nil {
+		if x, ok := x.Request.(*ExecRequest_CloseStdin); ok {
+			return x.CloseStdin
+		}
+	}
+	return false
+}
+
+func (x *ExecRequest) GetResize() *TerminalSize {
+	if x != nil {
+		if x, ok := x.Request.(*ExecRequest_Resize); ok {
+			return x.Resize
+		}
+	}
+	return nil
+}
+
+type isExecRequest_Request interface {
+	isExecRequest_Request()
+}
+
+type ExecRequest_Start struct {
+	// start is the first message, and only the first.
+	Start *ExecStart `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type ExecRequest_Stdin struct {
+	// stdin is the next piece of the command's standard input.
+	Stdin []byte `protobuf:"bytes,2,opt,name=stdin,proto3,oneof"`
+}
+
+type ExecRequest_CloseStdin struct {
+	// close_stdin ends the command's standard input.
+	CloseStdin bool `protobuf:"varint,3,opt,name=close_stdin,json=closeStdin,proto3,oneof"`
+}
+
+type ExecRequest_Resize struct {
+	// resize is the terminal's new size (with tty).
+	Resize *TerminalSize `protobuf:"bytes,4,opt,name=resize,proto3,oneof"`
+}
+
+func (*ExecRequest_Start) isExecRequest_Request() {}
+
+func (*ExecRequest_Stdin) isExecRequest_Request() {}
+
+func (*ExecRequest_CloseStdin) isExecRequest_Request() {}
+
+func (*ExecRequest_Resize) isExecRequest_Request() {}
+
+// ExecStart names the container and the command of an exec session, as Kubernetes'
+// PodExecOptions do.
+type ExecStart struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// container names the container; it may be empty when the Pod has exactly one.
+	Container string   `protobuf:"bytes,3,opt,name=container,proto3" json:"container,omitempty"`
+	Command   []string `protobuf:"bytes,4,rep,name=command,proto3" json:"command,omitempty"`
+	// stdin passes standard input to the command; without it the command's is empty.
+	Stdin bool `protobuf:"varint,5,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	// tty gives the command a terminal: its stderr is then merged into stdout.
+	Tty bool `protobuf:"varint,6,opt,name=tty,proto3" json:"tty,omitempty"`
+	// size is the terminal's size to start with (with tty).
+	Size          *TerminalSize `protobuf:"bytes,7,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecStart) Reset() {
+	*x = ExecStart{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecStart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecStart) ProtoMessage() {}
+
+func (x *ExecStart) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecStart.ProtoReflect.Descriptor instead.
+func (*ExecStart) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ExecStart) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ExecStart) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ExecStart) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *ExecStart) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecStart) GetStdin() bool {
+	if x != nil {
+		return x.Stdin
+	}
+	return false
+}
+
+func (x *ExecStart) GetTty() bool {
+	if x != nil {
+		return x.Tty
+	}
+	return false
+}
+
+func (x *ExecStart) GetSize() *TerminalSize {
+	if x != nil {
+		return x.Size
+	}
+	return nil
+}
+
+// TerminalSize is a terminal's size in characters.
+type TerminalSize struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Width         uint32                 `protobuf:"varint,1,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminalSize) Reset() {
+	*x = TerminalSize{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminalSize) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminalSize) ProtoMessage() {}
+
+func (x *TerminalSize) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminalSize.ProtoReflect.Descriptor instead.
+func (*TerminalSize) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TerminalSize) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *TerminalSize) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+// ExecResponse is one message of an exec session to its client.
+type ExecResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Response:
+	//
+	//	*ExecResponse_Stdout
+	//	*ExecResponse_Stderr
+	//	*ExecResponse_ExitCode
+	Response      isExecResponse_Response `protobuf_oneof:"response"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecResponse) Reset() {
+	*x = ExecResponse{}
+	mi := &file_berth_core_v1_services_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecResponse) ProtoMessage() {}
+
+func (x *ExecResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_berth_core_v1_services_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecResponse.ProtoReflect.Descriptor instead.
+func (*ExecResponse) Descriptor() ([]byte, []int) {
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ExecResponse) GetResponse() isExecResponse_Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *ExecResponse) GetStdout() []byte {
+	if x != nil {
+		if x, ok := x.Response.(*ExecResponse_Stdout); ok {
+			return x.Stdout
+		}
+	}
+	return nil
+}
+
+func (x *ExecResponse) GetStderr() []byte {
+	if x != nil {
+		if x, ok := x.Response.(*ExecResponse_Stderr); ok {
+			return x.Stderr
+		}
+	}
+	return nil
+}
+
+func (x *ExecResponse) GetExitCode() int32 {
+	if x != nil {
+		if x, ok := x.Response.(*ExecResponse_ExitCode); ok {
+			return x.ExitCode
+		}
+	}
+	return 0
+}
+
+type isExecResponse_Response interface {
+	isExecResponse_Response()
+}
+
+type ExecResponse_Stdout struct {
+	// stdout is the next piece of the command's standard output.
+	Stdout []byte `protobuf:"bytes,1,opt,name=stdout,proto3,oneof"`
+}
+
+type ExecResponse_Stderr struct {
+	// stderr is the next piece of its standard error.
+	Stderr []byte `protobuf:"bytes,2,opt,name=stderr,proto3,oneof"`
+}
+
+type ExecResponse_ExitCode struct {
+	// exit_code is the command's exit status; it comes last.
+	ExitCode int32 `protobuf:"varint,3,opt,name=exit_code,json=exitCode,proto3,oneof"`
+}
+
+func (*ExecResponse_Stdout) isExecResponse_Response() {}
+
+func (*ExecResponse_Stderr) isExecResponse_Response() {}
+
+func (*ExecResponse_ExitCode) isExecResponse_Response() {}
+
 // NodeWatchEvent is one change to a Node.
 type NodeWatchEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -89,7 +631,7 @@ type NodeWatchEvent struct {
 
 func (x *NodeWatchEvent) Reset() {
 	*x = NodeWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[1]
+	mi := &file_berth_core_v1_services_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -101,7 +643,7 @@ func (x *NodeWatchEvent) String() string {
 func (*NodeWatchEvent) ProtoMessage() {}
 
 func (x *NodeWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[1]
+	mi := &file_berth_core_v1_services_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -114,7 +656,7 @@ func (x *NodeWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeWatchEvent.ProtoReflect.Descriptor instead.
 func (*NodeWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{1}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NodeWatchEvent) GetType() string {
@@ -143,7 +685,7 @@ type NamespaceWatchEvent struct {
 
 func (x *NamespaceWatchEvent) Reset() {
 	*x = NamespaceWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[2]
+	mi := &file_berth_core_v1_services_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +697,7 @@ func (x *NamespaceWatchEvent) String() string {
 func (*NamespaceWatchEvent) ProtoMessage() {}
 
 func (x *NamespaceWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[2]
+	mi := &file_berth_core_v1_services_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +710,7 @@ func (x *NamespaceWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NamespaceWatchEvent.ProtoReflect.Descriptor instead.
 func (*NamespaceWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{2}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NamespaceWatchEvent) GetType() string {
@@ -197,7 +739,7 @@ type ServiceWatchEvent struct {
 
 func (x *ServiceWatchEvent) Reset() {
 	*x = ServiceWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[3]
+	mi := &file_berth_core_v1_services_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -209,7 +751,7 @@ func (x *ServiceWatchEvent) String() string {
 func (*ServiceWatchEvent) ProtoMessage() {}
 
 func (x *ServiceWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[3]
+	mi := &file_berth_core_v1_services_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -222,7 +764,7 @@ func (x *ServiceWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceWatchEvent.ProtoReflect.Descriptor instead.
 func (*ServiceWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{3}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ServiceWatchEvent) GetType() string {
@@ -251,7 +793,7 @@ type EndpointsWatchEvent struct {
 
 func (x *EndpointsWatchEvent) Reset() {
 	*x = EndpointsWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[4]
+	mi := &file_berth_core_v1_services_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -263,7 +805,7 @@ func (x *EndpointsWatchEvent) String() string {
 func (*EndpointsWatchEvent) ProtoMessage() {}
 
 func (x *EndpointsWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[4]
+	mi := &file_berth_core_v1_services_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -276,7 +818,7 @@ func (x *EndpointsWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointsWatchEvent.ProtoReflect.Descriptor instead.
 func (*EndpointsWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{4}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EndpointsWatchEvent) GetType() string {
@@ -305,7 +847,7 @@ type ReplicationControllerWatchEvent struct {
 
 func (x *ReplicationControllerWatchEvent) Reset() {
 	*x = ReplicationControllerWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[5]
+	mi := &file_berth_core_v1_services_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -317,7 +859,7 @@ func (x *ReplicationControllerWatchEvent) String() string {
 func (*ReplicationControllerWatchEvent) ProtoMessage() {}
 
 func (x *ReplicationControllerWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[5]
+	mi := &file_berth_core_v1_services_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -330,7 +872,7 @@ func (x *ReplicationControllerWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicationControllerWatchEvent.ProtoReflect.Descriptor instead.
 func (*ReplicationControllerWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{5}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReplicationControllerWatchEvent) GetType() string {
@@ -359,7 +901,7 @@ type ConfigMapWatchEvent struct {
 
 func (x *ConfigMapWatchEvent) Reset() {
 	*x = ConfigMapWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[6]
+	mi := &file_berth_core_v1_services_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +913,7 @@ func (x *ConfigMapWatchEvent) String() string {
 func (*ConfigMapWatchEvent) ProtoMessage() {}
 
 func (x *ConfigMapWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[6]
+	mi := &file_berth_core_v1_services_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +926,7 @@ func (x *ConfigMapWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigMapWatchEvent.ProtoReflect.Descriptor instead.
 func (*ConfigMapWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{6}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ConfigMapWatchEvent) GetType() string {
@@ -413,7 +955,7 @@ type SecretWatchEvent struct {
 
 func (x *SecretWatchEvent) Reset() {
 	*x = SecretWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[7]
+	mi := &file_berth_core_v1_services_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +967,7 @@ func (x *SecretWatchEvent) String() string {
 func (*SecretWatchEvent) ProtoMessage() {}
 
 func (x *SecretWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[7]
+	mi := &file_berth_core_v1_services_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +980,7 @@ func (x *SecretWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretWatchEvent.ProtoReflect.Descriptor instead.
 func (*SecretWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{7}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SecretWatchEvent) GetType() string {
@@ -467,7 +1009,7 @@ type EventWatchEvent struct {
 
 func (x *EventWatchEvent) Reset() {
 	*x = EventWatchEvent{}
-	mi := &file_berth_core_v1_services_proto_msgTypes[8]
+	mi := &file_berth_core_v1_services_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +1021,7 @@ func (x *EventWatchEvent) String() string {
 func (*EventWatchEvent) ProtoMessage() {}
 
 func (x *EventWatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_berth_core_v1_services_proto_msgTypes[8]
+	mi := &file_berth_core_v1_services_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +1034,7 @@ func (x *EventWatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventWatchEvent.ProtoReflect.Descriptor instead.
 func (*EventWatchEvent) Descriptor() ([]byte, []int) {
-	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{8}
+	return file_berth_core_v1_services_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EventWatchEvent) GetType() string {
@@ -513,10 +1055,56 @@ var File_berth_core_v1_services_proto protoreflect.FileDescriptor
 
 const file_berth_core_v1_services_proto_rawDesc = "" +
 	"\n" +
-	"\x1cberth/core/v1/services.proto\x12\rberth.core.v1\x1a berth/autoscaling/v1/scale.proto\x1a\x18berth/core/v1/core.proto\x1a\x17berth/core/v1/pod.proto\x1a\x18berth/meta/v1/meta.proto\"O\n" +
+	"\x1cberth/core/v1/services.proto\x12\rberth.core.v1\x1a berth/autoscaling/v1/scale.proto\x1a\x18berth/core/v1/core.proto\x1a\x17berth/core/v1/pod.proto\x1a\x18berth/meta/v1/meta.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"O\n" +
 	"\rPodWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12*\n" +
-	"\x06object\x18\x02 \x01(\v2\x12.berth.core.v1.PodR\x06object\"Q\n" +
+	"\x06object\x18\x02 \x01(\v2\x12.berth.core.v1.PodR\x06object\"\x93\x03\n" +
+	"\rPodLogRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
+	"\tcontainer\x18\x03 \x01(\tR\tcontainer\x12\x16\n" +
+	"\x06follow\x18\x04 \x01(\bR\x06follow\x12\x1a\n" +
+	"\bprevious\x18\x05 \x01(\bR\bprevious\x12(\n" +
+	"\rsince_seconds\x18\x06 \x01(\x03H\x00R\fsinceSeconds\x88\x01\x01\x129\n" +
+	"\n" +
+	"since_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x1e\n" +
+	"\n" +
+	"timestamps\x18\b \x01(\bR\n" +
+	"timestamps\x12\"\n" +
+	"\n" +
+	"tail_lines\x18\t \x01(\x03H\x01R\ttailLines\x88\x01\x01\x12$\n" +
+	"\vlimit_bytes\x18\n" +
+	" \x01(\x03H\x02R\n" +
+	"limitBytes\x88\x01\x01B\x10\n" +
+	"\x0e_since_secondsB\r\n" +
+	"\v_tail_linesB\x0e\n" +
+	"\f_limit_bytes\"!\n" +
+	"\vPodLogChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\xbc\x01\n" +
+	"\vExecRequest\x120\n" +
+	"\x05start\x18\x01 \x01(\v2\x18.berth.core.v1.ExecStartH\x00R\x05start\x12\x16\n" +
+	"\x05stdin\x18\x02 \x01(\fH\x00R\x05stdin\x12!\n" +
+	"\vclose_stdin\x18\x03 \x01(\bH\x00R\n" +
+	"closeStdin\x125\n" +
+	"\x06resize\x18\x04 \x01(\v2\x1b.berth.core.v1.TerminalSizeH\x00R\x06resizeB\t\n" +
+	"\arequest\"\xce\x01\n" +
+	"\tExecStart\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
+	"\tcontainer\x18\x03 \x01(\tR\tcontainer\x12\x18\n" +
+	"\acommand\x18\x04 \x03(\tR\acommand\x12\x14\n" +
+	"\x05stdin\x18\x05 \x01(\bR\x05stdin\x12\x10\n" +
+	"\x03tty\x18\x06 \x01(\bR\x03tty\x12/\n" +
+	"\x04size\x18\a \x01(\v2\x1b.berth.core.v1.TerminalSizeR\x04size\"<\n" +
+	"\fTerminalSize\x12\x14\n" +
+	"\x05width\x18\x01 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\rR\x06height\"m\n" +
+	"\fExecResponse\x12\x18\n" +
+	"\x06stdout\x18\x01 \x01(\fH\x00R\x06stdout\x12\x18\n" +
+	"\x06stderr\x18\x02 \x01(\fH\x00R\x06stderr\x12\x1d\n" +
+	"\texit_code\x18\x03 \x01(\x05H\x00R\bexitCodeB\n" +
+	"\n" +
+	"\bresponse\"Q\n" +
 	"\x0eNodeWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12+\n" +
 	"\x06object\x18\x02 \x01(\v2\x13.berth.core.v1.NodeR\x06object\"[\n" +
@@ -540,7 +1128,7 @@ const file_berth_core_v1_services_proto_rawDesc = "" +
 	"\x06object\x18\x02 \x01(\v2\x15.berth.core.v1.SecretR\x06object\"S\n" +
 	"\x0fEventWatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12,\n" +
-	"\x06object\x18\x02 \x01(\v2\x14.berth.core.v1.EventR\x06object2\xcf\x03\n" +
+	"\x06object\x18\x02 \x01(\v2\x14.berth.core.v1.EventR\x06object2\xd7\x04\n" +
 	"\n" +
 	"PodService\x120\n" +
 	"\x06Create\x12\x12.berth.core.v1.Pod\x1a\x12.berth.core.v1.Pod\x124\n" +
@@ -550,7 +1138,9 @@ const file_berth_core_v1_services_proto_rawDesc = "" +
 	"\fUpdateStatus\x12\x12.berth.core.v1.Pod\x1a\x12.berth.core.v1.Pod\x12:\n" +
 	"\x06Delete\x12\x1c.berth.meta.v1.DeleteRequest\x1a\x12.berth.core.v1.Pod\x12C\n" +
 	"\x05Watch\x12\x1a.berth.meta.v1.ListOptions\x1a\x1c.berth.core.v1.PodWatchEvent0\x01\x122\n" +
-	"\x04Bind\x12\x16.berth.core.v1.Binding\x1a\x12.berth.core.v1.Pod2\xa6\x03\n" +
+	"\x04Bind\x12\x16.berth.core.v1.Binding\x1a\x12.berth.core.v1.Pod\x12A\n" +
+	"\x03Log\x12\x1c.berth.core.v1.PodLogRequest\x1a\x1a.berth.core.v1.PodLogChunk0\x01\x12C\n" +
+	"\x04Exec\x12\x1a.berth.core.v1.ExecRequest\x1a\x1b.berth.core.v1.ExecResponse(\x010\x012\xa6\x03\n" +
 	"\vNodeService\x122\n" +
 	"\x06Create\x12\x13.berth.core.v1.Node\x1a\x13.berth.core.v1.Node\x125\n" +
 	"\x03Get\x12\x19.berth.meta.v1.GetRequest\x1a\x13.berth.core.v1.Node\x12;\n" +
@@ -626,180 +1216,195 @@ func file_berth_core_v1_services_proto_rawDescGZIP() []byte {
 	return file_berth_core_v1_services_proto_rawDescData
 }
 
-var file_berth_core_v1_services_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_berth_core_v1_services_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_berth_core_v1_services_proto_goTypes = []any{
 	(*PodWatchEvent)(nil),                   // 0: berth.core.v1.PodWatchEvent
-	(*NodeWatchEvent)(nil),                  // 1: berth.core.v1.NodeWatchEvent
-	(*NamespaceWatchEvent)(nil),             // 2: berth.core.v1.NamespaceWatchEvent
-	(*ServiceWatchEvent)(nil),               // 3: berth.core.v1.ServiceWatchEvent
-	(*EndpointsWatchEvent)(nil),             // 4: berth.core.v1.EndpointsWatchEvent
-	(*ReplicationControllerWatchEvent)(nil), // 5: berth.core.v1.ReplicationControllerWatchEvent
-	(*ConfigMapWatchEvent)(nil),             // 6: berth.core.v1.ConfigMapWatchEvent
-	(*SecretWatchEvent)(nil),                // 7: berth.core.v1.SecretWatchEvent
-	(*EventWatchEvent)(nil),                 // 8: berth.core.v1.EventWatchEvent
-	(*Pod)(nil),                             // 9: berth.core.v1.Pod
-	(*Node)(nil),                            // 10: berth.core.v1.Node
-	(*Namespace)(nil),                       // 11: berth.core.v1.Namespace
-	(*Service)(nil),                         // 12: berth.core.v1.Service
-	(*Endpoints)(nil),                       // 13: berth.core.v1.Endpoints
-	(*ReplicationController)(nil),           // 14: berth.core.v1.ReplicationController
-	(*ConfigMap)(nil),                       // 15: berth.core.v1.ConfigMap
-	(*Secret)(nil),                          // 16: berth.core.v1.Secret
-	(*Event)(nil),                           // 17: berth.core.v1.Event
-	(*v1.GetRequest)(nil),                   // 18: berth.meta.v1.GetRequest
-	(*v1.ListOptions)(nil),                  // 19: berth.meta.v1.ListOptions
-	(*v1.DeleteRequest)(nil),                // 20: berth.meta.v1.DeleteRequest
-	(*Binding)(nil),                         // 21: berth.core.v1.Binding
-	(*v11.Scale)(nil),                       // 22: berth.autoscaling.v1.Scale
-	(*PodList)(nil),                         // 23: berth.core.v1.PodList
-	(*NodeList)(nil),                        // 24: berth.core.v1.NodeList
-	(*NamespaceList)(nil),                   // 25: berth.core.v1.NamespaceList
-	(*ServiceList)(nil),                     // 26: berth.core.v1.ServiceList
-	(*EndpointsList)(nil),                   // 27: berth.core.v1.EndpointsList
-	(*ReplicationControllerList)(nil),       // 28: berth.core.v1.ReplicationControllerList
-	(*ConfigMapList)(nil),                   // 29: berth.core.v1.ConfigMapList
-	(*SecretList)(nil),                      // 30: berth.core.v1.SecretList
-	(*EventList)(nil),                       // 31: berth.core.v1.EventList
+	(*PodLogRequest)(nil),                   // 1: berth.core.v1.PodLogRequest
+	(*PodLogChunk)(nil),                     // 2: berth.core.v1.PodLogChunk
+	(*ExecRequest)(nil),                     // 3: berth.core.v1.ExecRequest
+	(*ExecStart)(nil),                       // 4: berth.core.v1.ExecStart
+	(*TerminalSize)(nil),                    // 5: berth.core.v1.TerminalSize
+	(*ExecResponse)(nil),                    // 6: berth.core.v1.ExecResponse
+	(*NodeWatchEvent)(nil),                  // 7: berth.core.v1.NodeWatchEvent
+	(*NamespaceWatchEvent)(nil),             // 8: berth.core.v1.NamespaceWatchEvent
+	(*ServiceWatchEvent)(nil),               // 9: berth.core.v1.ServiceWatchEvent
+	(*EndpointsWatchEvent)(nil),             // 10: berth.core.v1.EndpointsWatchEvent
+	(*ReplicationControllerWatchEvent)(nil), // 11: berth.core.v1.ReplicationControllerWatchEvent
+	(*ConfigMapWatchEvent)(nil),             // 12: berth.core.v1.ConfigMapWatchEvent
+	(*SecretWatchEvent)(nil),                // 13: berth.core.v1.SecretWatchEvent
+	(*EventWatchEvent)(nil),                 // 14: berth.core.v1.EventWatchEvent
+	(*Pod)(nil),                             // 15: berth.core.v1.Pod
+	(*timestamppb.Timestamp)(nil),           // 16: google.protobuf.Timestamp
+	(*Node)(nil),                            // 17: berth.core.v1.Node
+	(*Namespace)(nil),                       // 18: berth.core.v1.Namespace
+	(*Service)(nil),                         // 19: berth.core.v1.Service
+	(*Endpoints)(nil),                       // 20: berth.core.v1.Endpoints
+	(*ReplicationController)(nil),           // 21: berth.core.v1.ReplicationController
+	(*ConfigMap)(nil),                       // 22: berth.core.v1.ConfigMap
+	(*Secret)(nil),                          // 23: berth.core.v1.Secret
+	(*Event)(nil),                           // 24: berth.core.v1.Event
+	(*v1.GetRequest)(nil),                   // 25: berth.meta.v1.GetRequest
+	(*v1.ListOptions)(nil),                  // 26: berth.meta.v1.ListOptions
+	(*v1.DeleteRequest)(nil),                // 27: berth.meta.v1.DeleteRequest
+	(*Binding)(nil),                         // 28: berth.core.v1.Binding
+	(*v11.Scale)(nil),                       // 29: berth.autoscaling.v1.Scale
+	(*PodList)(nil),                         // 30: berth.core.v1.PodList
+	(*NodeList)(nil),                        // 31: berth.core.v1.NodeList
+	(*NamespaceList)(nil),                   // 32: berth.core.v1.NamespaceList
+	(*ServiceList)(nil),                     // 33: berth.core.v1.ServiceList
+	(*EndpointsList)(nil),                   // 34: berth.core.v1.EndpointsList
+	(*ReplicationControllerList)(nil),       // 35: berth.core.v1.ReplicationControllerList
+	(*ConfigMapList)(nil),                   // 36: berth.core.v1.ConfigMapList
+	(*SecretList)(nil),                      // 37: berth.core.v1.SecretList
+	(*EventList)(nil),                       // 38: berth.core.v1.EventList
 }
 var file_berth_core_v1_services_proto_depIdxs = []int32{
-	9,  // 0: berth.core.v1.PodWatchEvent.object:type_name -> berth.core.v1.Pod
-	10, // 1: berth.core.v1.NodeWatchEvent.object:type_name -> berth.core.v1.Node
-	11, // 2: berth.core.v1.NamespaceWatchEvent.object:type_name -> berth.core.v1.Namespace
-	12, // 3: berth.core.v1.ServiceWatchEvent.object:type_name -> berth.core.v1.Service
-	13, // 4: berth.core.v1.EndpointsWatchEvent.object:type_name -> berth.core.v1.Endpoints
-	14, // 5: berth.core.v1.ReplicationControllerWatchEvent.object:type_name -> berth.core.v1.ReplicationController
-	15, // 6: berth.core.v1.ConfigMapWatchEvent.object:type_name -> berth.core.v1.ConfigMap
-	16, // 7: berth.core.v1.SecretWatchEvent.object:type_name -> berth.core.v1.Secret
-	17, // 8: berth.core.v1.EventWatchEvent.object:type_name -> berth.core.v1.Event
-	9,  // 9: berth.core.v1.PodService.Create:input_type -> berth.core.v1.Pod
-	18, // 10: berth.core.v1.PodService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 11: berth.core.v1.PodService.List:input_type -> berth.meta.v1.ListOptions
-	9,  // 12: berth.core.v1.PodService.Update:input_type -> berth.core.v1.Pod
-	9,  // 13: berth.core.v1.PodService.UpdateStatus:input_type -> berth.core.v1.Pod
-	20, // 14: berth.core.v1.PodService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 15: berth.core.v1.PodService.Watch:input_type -> berth.meta.v1.ListOptions
-	21, // 16: berth.core.v1.PodService.Bind:input_type -> berth.core.v1.Binding
-	10, // 17: berth.core.v1.NodeService.Create:input_type -> berth.core.v1.Node
-	18, // 18: berth.core.v1.NodeService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 19: berth.core.v1.NodeService.List:input_type -> berth.meta.v1.ListOptions
-	10, // 20: berth.core.v1.NodeService.Update:input_type -> berth.core.v1.Node
-	10, // 21: berth.core.v1.NodeService.UpdateStatus:input_type -> berth.core.v1.Node
-	20, // 22: berth.core.v1.NodeService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 23: berth.core.v1.NodeService.Watch:input_type -> berth.meta.v1.ListOptions
-	11, // 24: berth.core.v1.NamespaceService.Create:input_type -> berth.core.v1.Namespace
-	18, // 25: berth.core.v1.NamespaceService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 26: berth.core.v1.NamespaceService.List:input_type -> berth.meta.v1.ListOptions
-	11, // 27: berth.core.v1.NamespaceService.Update:input_type -> berth.core.v1.Namespace
-	11, // 28: berth.core.v1.NamespaceService.UpdateStatus:input_type -> berth.core.v1.Namespace
-	20, // 29: berth.core.v1.NamespaceService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 30: berth.core.v1.NamespaceService.Watch:input_type -> berth.meta.v1.ListOptions
-	12, // 31: berth.core.v1.ServiceService.Create:input_type -> berth.core.v1.Service
-	18, // 32: berth.core.v1.ServiceService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 33: berth.core.v1.ServiceService.List:input_type -> berth.meta.v1.ListOptions
-	12, // 34: berth.core.v1.ServiceService.Update:input_type -> berth.core.v1.Service
-	12, // 35: berth.core.v1.ServiceService.UpdateStatus:input_type -> berth.core.v1.Service
-	20, // 36: berth.core.v1.ServiceService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 37: berth.core.v1.ServiceService.Watch:input_type -> berth.meta.v1.ListOptions
-	13, // 38: berth.core.v1.EndpointsService.Create:input_type -> berth.core.v1.Endpoints
-	18, // 39: berth.core.v1.EndpointsService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 40: berth.core.v1.EndpointsService.List:input_type -> berth.meta.v1.ListOptions
-	13, // 41: berth.core.v1.EndpointsService.Update:input_type -> berth.core.v1.Endpoints
-	20, // 42: berth.core.v1.EndpointsService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 43: berth.core.v1.EndpointsService.Watch:input_type -> berth.meta.v1.ListOptions
-	14, // 44: berth.core.v1.ReplicationControllerService.Create:input_type -> berth.core.v1.ReplicationController
-	18, // 45: berth.core.v1.ReplicationControllerService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 46: berth.core.v1.ReplicationControllerService.List:input_type -> berth.meta.v1.ListOptions
-	14, // 47: berth.core.v1.ReplicationControllerService.Update:input_type -> berth.core.v1.ReplicationController
-	14, // 48: berth.core.v1.ReplicationControllerService.UpdateStatus:input_type -> berth.core.v1.ReplicationController
-	20, // 49: berth.core.v1.ReplicationControllerService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 50: berth.core.v1.ReplicationControllerService.Watch:input_type -> berth.meta.v1.ListOptions
-	18, // 51: berth.core.v1.ReplicationControllerService.GetScale:input_type -> berth.meta.v1.GetRequest
-	22, // 52: berth.core.v1.ReplicationControllerService.UpdateScale:input_type -> berth.autoscaling.v1.Scale
-	15, // 53: berth.core.v1.ConfigMapService.Create:input_type -> berth.core.v1.ConfigMap
-	18, // 54: berth.core.v1.ConfigMapService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 55: berth.core.v1.ConfigMapService.List:input_type -> berth.meta.v1.ListOptions
-	15, // 56: berth.core.v1.ConfigMapService.Update:input_type -> berth.core.v1.ConfigMap
-	20, // 57: berth.core.v1.ConfigMapService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 58: berth.core.v1.ConfigMapService.Watch:input_type -> berth.meta.v1.ListOptions
-	16, // 59: berth.core.v1.SecretService.Create:input_type -> berth.core.v1.Secret
-	18, // 60: berth.core.v1.SecretService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 61: berth.core.v1.SecretService.List:input_type -> berth.meta.v1.ListOptions
-	16, // 62: berth.core.v1.SecretService.Update:input_type -> berth.core.v1.Secret
-	20, // 63: berth.core.v1.SecretService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 64: berth.core.v1.SecretService.Watch:input_type -> berth.meta.v1.ListOptions
-	17, // 65: berth.core.v1.EventService.Create:input_type -> berth.core.v1.Event
-	18, // 66: berth.core.v1.EventService.Get:input_type -> berth.meta.v1.GetRequest
-	19, // 67: berth.core.v1.EventService.List:input_type -> berth.meta.v1.ListOptions
-	17, // 68: berth.core.v1.EventService.Update:input_type -> berth.core.v1.Event
-	20, // 69: berth.core.v1.EventService.Delete:input_type -> berth.meta.v1.DeleteRequest
-	19, // 70: berth.core.v1.EventService.Watch:input_type -> berth.meta.v1.ListOptions
-	9,  // 71: berth.core.v1.PodService.Create:output_type -> berth.core.v1.Pod
-	9,  // 72: berth.core.v1.PodService.Get:output_type -> berth.core.v1.Pod
-	23, // 73: berth.core.v1.PodService.List:output_type -> berth.core.v1.PodList
-	9,  // 74: berth.core.v1.PodService.Update:output_type -> berth.core.v1.Pod
-	9,  // 75: berth.core.v1.PodService.UpdateStatus:output_type -> berth.core.v1.Pod
-	9,  // 76: berth.core.v1.PodService.Delete:output_type -> berth.core.v1.Pod
-	0,  // 77: berth.core.v1.PodService.Watch:output_type -> berth.core.v1.PodWatchEvent
-	9,  // 78: berth.core.v1.PodService.Bind:output_type -> berth.core.v1.Pod
-	10, // 79: berth.core.v1.NodeService.Create:output_type -> berth.core.v1.Node
-	10, // 80: berth.core.v1.NodeService.Get:output_type -> berth.core.v1.Node
-	24, // 81: berth.core.v1.NodeService.List:output_type -> berth.core.v1.NodeList
-	10, // 82: berth.core.v1.NodeService.Update:output_type -> berth.core.v1.Node
-	10, // 83: berth.core.v1.NodeService.UpdateStatus:output_type -> berth.core.v1.Node
-	10, // 84: berth.core.v1.NodeService.Delete:output_type -> berth.core.v1.Node
-	1,  // 85: berth.core.v1.NodeService.Watch:output_type -> berth.core.v1.NodeWatchEvent
-	11, // 86: berth.core.v1.NamespaceService.Create:output_type -> berth.core.v1.Namespace
-	11, // 87: berth.core.v1.NamespaceService.Get:output_type -> berth.core.v1.Namespace
-	25, // 88: berth.core.v1.NamespaceService.List:output_type -> berth.core.v1.NamespaceList
-	11, // 89: berth.core.v1.NamespaceService.Update:output_type -> berth.core.v1.Namespace
-	11, // 90: berth.core.v1.NamespaceService.UpdateStatus:output_type -> berth.core.v1.Namespace
-	11, // 91: berth.core.v1.NamespaceService.Delete:output_type -> berth.core.v1.Namespace
-	2,  // 92: berth.core.v1.NamespaceService.Watch:output_type -> berth.core.v1.NamespaceWatchEvent
-	12, // 93: berth.core.v1.ServiceService.Create:output_type -> berth.core.v1.Service
-	12, // 94: berth.core.v1.ServiceService.Get:output_type -> berth.core.v1.Service
-	26, // 95: berth.core.v1.ServiceService.List:output_type -> berth.core.v1.ServiceList
-	12, // 96: berth.core.v1.ServiceService.Update:output_type -> berth.core.v1.Service
-	12, // 97: berth.core.v1.ServiceService.UpdateStatus:output_type -> berth.core.v1.Service
-	12, // 98: berth.core.v1.ServiceService.Delete:output_type -> berth.core.v1.Service
-	3,  // 99: berth.core.v1.ServiceService.Watch:output_type -> berth.core.v1.ServiceWatchEvent
-	13, // 100: berth.core.v1.EndpointsService.Create:output_type -> berth.core.v1.Endpoints
-	13, // 101: berth.core.v1.EndpointsService.Get:output_type -> berth.core.v1.Endpoints
-	27, // 102: berth.core.v1.EndpointsService.List:output_type -> berth.core.v1.EndpointsList
-	13, // 103: berth.core.v1.EndpointsService.Update:output_type -> berth.core.v1.Endpoints
-	13, // 104: berth.core.v1.EndpointsService.Delete:output_type -> berth.core.v1.Endpoints
-	4,  // 105: berth.core.v1.EndpointsService.Watch:output_type -> berth.core.v1.EndpointsWatchEvent
-	14, // 106: berth.core.v1.ReplicationControllerService.Create:output_type -> berth.core.v1.ReplicationController
-	14, // 107: berth.core.v1.ReplicationControllerService.Get:output_type -> berth.core.v1.ReplicationController
-	28, // 108: berth.core.v1.ReplicationControllerService.List:output_type -> berth.core.v1.ReplicationControllerList
-	14, // 109: berth.core.v1.ReplicationControllerService.Update:output_type -> berth.core.v1.ReplicationController
-	14, // 110: berth.core.v1.ReplicationControllerService.UpdateStatus:output_type -> berth.core.v1.ReplicationController
-	14, // 111: berth.core.v1.ReplicationControllerService.Delete:output_type -> berth.core.v1.ReplicationController
-	5,  // 112: berth.core.v1.ReplicationControllerService.Watch:output_type -> berth.core.v1.ReplicationControllerWatchEvent
-	22, // 113: berth.core.v1.ReplicationControllerService.GetScale:output_type -> berth.autoscaling.v1.Scale
-	22, // 114: berth.core.v1.ReplicationControllerService.UpdateScale:output_type -> berth.autoscaling.v1.Scale
-	15, // 115: berth.core.v1.ConfigMapService.Create:output_type -> berth.core.v1.ConfigMap
-	15, // 116: berth.core.v1.ConfigMapService.Get:output_type -> berth.core.v1.ConfigMap
-	29, // 117: berth.core.v1.ConfigMapService.List:output_type -> berth.core.v1.ConfigMapList
-	15, // 118: berth.core.v1.ConfigMapService.Update:output_type -> berth.core.v1.ConfigMap
-	15, // 119: berth.core.v1.ConfigMapService.Delete:output_type -> berth.core.v1.ConfigMap
-	6,  // 120: berth.core.v1.ConfigMapService.Watch:output_type -> berth.core.v1.ConfigMapWatchEvent
-	16, // 121: berth.core.v1.SecretService.Create:output_type -> berth.core.v1.Secret
-	16, // 122: berth.core.v1.SecretService.Get:output_type -> berth.core.v1.Secret
-	30, // 123: berth.core.v1.SecretService.List:output_type -> berth.core.v1.SecretList
-	16, // 124: berth.core.v1.SecretService.Update:output_type -> berth.core.v1.Secret
-	16, // 125: berth.core.v1.SecretService.Delete:output_type -> berth.core.v1.Secret
-	7,  // 126: berth.core.v1.SecretService.Watch:output_type -> berth.core.v1.SecretWatchEvent
-	17, // 127: berth.core.v1.EventService.Create:output_type -> berth.core.v1.Event
-	17, // 128: berth.core.v1.EventService.Get:output_type -> berth.core.v1.Event
-	31, // 129: berth.core.v1.EventService.List:output_type -> berth.core.v1.EventList
-	17, // 130: berth.core.v1.EventService.Update:output_type -> berth.core.v1.Event
-	17, // 131: berth.core.v1.EventService.Delete:output_type -> berth.core.v1.Event
-	8,  // 132: berth.core.v1.EventService.Watch:output_type -> berth.core.v1.EventWatchEvent
-	71, // [71:133] is the sub-list for method output_type
-	9,  // [9:71] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	15, // 0: berth.core.v1.PodWatchEvent.object:type_name -> berth.core.v1.Pod
+	16, // 1: berth.core.v1.PodLogRequest.since_time:type_name -> google.protobuf.Timestamp
+	4,  // 2: berth.core.v1.ExecRequest.start:type_name -> berth.core.v1.ExecStart
+	5,  // 3: berth.core.v1.ExecRequest.resize:type_name -> berth.core.v1.TerminalSize
+	5,  // 4: berth.core.v1.ExecStart.size:type_name -> berth.core.v1.TerminalSize
+	17, // 5: berth.core.v1.NodeWatchEvent.object:type_name -> berth.core.v1.Node
+	18, // 6: berth.core.v1.NamespaceWatchEvent.object:type_name -> berth.core.v1.Namespace
+	19, // 7: berth.core.v1.ServiceWatchEvent.object:type_name -> berth.core.v1.Service
+	20, // 8: berth.core.v1.EndpointsWatchEvent.object:type_name -> berth.core.v1.Endpoints
+	21, // 9: berth.core.v1.ReplicationControllerWatchEvent.object:type_name -> berth.core.v1.ReplicationController
+	22, // 10: berth.core.v1.ConfigMapWatchEvent.object:type_name -> berth.core.v1.ConfigMap
+	23, // 11: berth.core.v1.SecretWatchEvent.object:type_name -> berth.core.v1.Secret
+	24, // 12: berth.core.v1.EventWatchEvent.object:type_name -> berth.core.v1.Event
+	15, // 13: berth.core.v1.PodService.Create:input_type -> berth.core.v1.Pod
+	25, // 14: berth.core.v1.PodService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 15: berth.core.v1.PodService.List:input_type -> berth.meta.v1.ListOptions
+	15, // 16: berth.core.v1.PodService.Update:input_type -> berth.core.v1.Pod
+	15, // 17: berth.core.v1.PodService.UpdateStatus:input_type -> berth.core.v1.Pod
+	27, // 18: berth.core.v1.PodService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 19: berth.core.v1.PodService.Watch:input_type -> berth.meta.v1.ListOptions
+	28, // 20: berth.core.v1.PodService.Bind:input_type -> berth.core.v1.Binding
+	1,  // 21: berth.core.v1.PodService.Log:input_type -> berth.core.v1.PodLogRequest
+	3,  // 22: berth.core.v1.PodService.Exec:input_type -> berth.core.v1.ExecRequest
+	17, // 23: berth.core.v1.NodeService.Create:input_type -> berth.core.v1.Node
+	25, // 24: berth.core.v1.NodeService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 25: berth.core.v1.NodeService.List:input_type -> berth.meta.v1.ListOptions
+	17, // 26: berth.core.v1.NodeService.Update:input_type -> berth.core.v1.Node
+	17, // 27: berth.core.v1.NodeService.UpdateStatus:input_type -> berth.core.v1.Node
+	27, // 28: berth.core.v1.NodeService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 29: berth.core.v1.NodeService.Watch:input_type -> berth.meta.v1.ListOptions
+	18, // 30: berth.core.v1.NamespaceService.Create:input_type -> berth.core.v1.Namespace
+	25, // 31: berth.core.v1.NamespaceService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 32: berth.core.v1.NamespaceService.List:input_type -> berth.meta.v1.ListOptions
+	18, // 33: berth.core.v1.NamespaceService.Update:input_type -> berth.core.v1.Namespace
+	18, // 34: berth.core.v1.NamespaceService.UpdateStatus:input_type -> berth.core.v1.Namespace
+	27, // 35: berth.core.v1.NamespaceService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 36: berth.core.v1.NamespaceService.Watch:input_type -> berth.meta.v1.ListOptions
+	19, // 37: berth.core.v1.ServiceService.Create:input_type -> berth.core.v1.Service
+	25, // 38: berth.core.v1.ServiceService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 39: berth.core.v1.ServiceService.List:input_type -> berth.meta.v1.ListOptions
+	19, // 40: berth.core.v1.ServiceService.Update:input_type -> berth.core.v1.Service
+	19, // 41: berth.core.v1.ServiceService.UpdateStatus:input_type -> berth.core.v1.Service
+	27, // 42: berth.core.v1.ServiceService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 43: berth.core.v1.ServiceService.Watch:input_type -> berth.meta.v1.ListOptions
+	20, // 44: berth.core.v1.EndpointsService.Create:input_type -> berth.core.v1.Endpoints
+	25, // 45: berth.core.v1.EndpointsService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 46: berth.core.v1.EndpointsService.List:input_type -> berth.meta.v1.ListOptions
+	20, // 47: berth.core.v1.EndpointsService.Update:input_type -> berth.core.v1.Endpoints
+	27, // 48: berth.core.v1.EndpointsService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 49: berth.core.v1.EndpointsService.Watch:input_type -> berth.meta.v1.ListOptions
+	21, // 50: berth.core.v1.ReplicationControllerService.Create:input_type -> berth.core.v1.ReplicationController
+	25, // 51: berth.core.v1.ReplicationControllerService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 52: berth.core.v1.ReplicationControllerService.List:input_type -> berth.meta.v1.ListOptions
+	21, // 53: berth.core.v1.ReplicationControllerService.Update:input_type -> berth.core.v1.ReplicationController
+	21, // 54: berth.core.v1.ReplicationControllerService.UpdateStatus:input_type -> berth.core.v1.ReplicationController
+	27, // 55: berth.core.v1.ReplicationControllerService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 56: berth.core.v1.ReplicationControllerService.Watch:input_type -> berth.meta.v1.ListOptions
+	25, // 57: berth.core.v1.ReplicationControllerService.GetScale:input_type -> berth.meta.v1.GetRequest
+	29, // 58: berth.core.v1.ReplicationControllerService.UpdateScale:input_type -> berth.autoscaling.v1.Scale
+	22, // 59: berth.core.v1.ConfigMapService.Create:input_type -> berth.core.v1.ConfigMap
+	25, // 60: berth.core.v1.ConfigMapService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 61: berth.core.v1.ConfigMapService.List:input_type -> berth.meta.v1.ListOptions
+	22, // 62: berth.core.v1.ConfigMapService.Update:input_type -> berth.core.v1.ConfigMap
+	27, // 63: berth.core.v1.ConfigMapService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 64: berth.core.v1.ConfigMapService.Watch:input_type -> berth.meta.v1.ListOptions
+	23, // 65: berth.core.v1.SecretService.Create:input_type -> berth.core.v1.Secret
+	25, // 66: berth.core.v1.SecretService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 67: berth.core.v1.SecretService.List:input_type -> berth.meta.v1.ListOptions
+	23, // 68: berth.core.v1.SecretService.Update:input_type -> berth.core.v1.Secret
+	27, // 69: berth.core.v1.SecretService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 70: berth.core.v1.SecretService.Watch:input_type -> berth.meta.v1.ListOptions
+	24, // 71: berth.core.v1.EventService.Create:input_type -> berth.core.v1.Event
+	25, // 72: berth.core.v1.EventService.Get:input_type -> berth.meta.v1.GetRequest
+	26, // 73: berth.core.v1.EventService.List:input_type -> berth.meta.v1.ListOptions
+	24, // 74: berth.core.v1.EventService.Update:input_type -> berth.core.v1.Event
+	27, // 75: berth.core.v1.EventService.Delete:input_type -> berth.meta.v1.DeleteRequest
+	26, // 76: berth.core.v1.EventService.Watch:input_type -> berth.meta.v1.ListOptions
+	15, // 77: berth.core.v1.PodService.Create:output_type -> berth.core.v1.Pod
+	15, // 78: berth.core.v1.PodService.Get:output_type -> berth.core.v1.Pod
+	30, // 79: berth.core.v1.PodService.List:output_type -> berth.core.v1.PodList
+	15, // 80: berth.core.v1.PodService.Update:output_type -> berth.core.v1.Pod
+	15, // 81: berth.core.v1.PodService.UpdateStatus:output_type -> berth.core.v1.Pod
+	15, // 82: berth.core.v1.PodService.Delete:output_type -> berth.core.v1.Pod
+	0,  // 83: berth.core.v1.PodService.Watch:output_type -> berth.core.v1.PodWatchEvent
+	15, // 84: berth.core.v1.PodService.Bind:output_type -> berth.core.v1.Pod
+	2,  // 85: berth.core.v1.PodService.Log:output_type -> berth.core.v1.PodLogChunk
+	6,  // 86: berth.core.v1.PodService.Exec:output_type -> berth.core.v1.ExecResponse
+	17, // 87: berth.core.v1.NodeService.Create:output_type -> berth.core.v1.Node
+	17, // 88: berth.core.v1.NodeService.Get:output_type -> berth.core.v1.Node
+	31, // 89: berth.core.v1.NodeService.List:output_type -> berth.core.v1.NodeList
+	17, // 90: berth.core.v1.NodeService.Update:output_type -> berth.core.v1.Node
+	17, // 91: berth.core.v1.NodeService.UpdateStatus:output_type -> berth.core.v1.Node
+	17, // 92: berth.core.v1.NodeService.Delete:output_type -> berth.core.v1.Node
+	7,  // 93: berth.core.v1.NodeService.Watch:output_type -> berth.core.v1.NodeWatchEvent
+	18, // 94: berth.core.v1.NamespaceService.Create:output_type -> berth.core.v1.Namespace
+	18, // 95: berth.core.v1.NamespaceService.Get:output_type -> berth.core.v1.Namespace
+	32, // 96: berth.core.v1.NamespaceService.List:output_type -> berth.core.v1.NamespaceList
+	18, // 97: berth.core.v1.NamespaceService.Update:output_type -> berth.core.v1.Namespace
+	18, // 98: berth.core.v1.NamespaceService.UpdateStatus:output_type -> berth.core.v1.Namespace
+	18, // 99: berth.core.v1.NamespaceService.Delete:output_type -> berth.core.v1.Namespace
+	8,  // 100: berth.core.v1.NamespaceService.Watch:output_type -> berth.core.v1.NamespaceWatchEvent
+	19, // 101: berth.core.v1.ServiceService.Create:output_type -> berth.core.v1.Service
+	19, // 102: berth.core.v1.ServiceService.Get:output_type -> berth.core.v1.Service
+	33, // 103: berth.core.v1.ServiceService.List:output_type -> berth.core.v1.ServiceList
+	19, // 104: berth.core.v1.ServiceService.Update:output_type -> berth.core.v1.Service
+	19, // 105: berth.core.v1.ServiceService.UpdateStatus:output_type -> berth.core.v1.Service
+	19, // 106: berth.core.v1.ServiceService.Delete:output_type -> berth.core.v1.Service
+	9,  // 107: berth.core.v1.ServiceService.Watch:output_type -> berth.core.v1.ServiceWatchEvent
+	20, // 108: berth.core.v1.EndpointsService.Create:output_type -> berth.core.v1.Endpoints
+	20, // 109: berth.core.v1.EndpointsService.Get:output_type -> berth.core.v1.Endpoints
+	34, // 110: berth.core.v1.EndpointsService.List:output_type -> berth.core.v1.EndpointsList
+	20, // 111: berth.core.v1.EndpointsService.Update:output_type -> berth.core.v1.Endpoints
+	20, // 112: berth.core.v1.EndpointsService.Delete:output_type -> berth.core.v1.Endpoints
+	10, // 113: berth.core.v1.EndpointsService.Watch:output_type -> berth.core.v1.EndpointsWatchEvent
+	21, // 114: berth.core.v1.ReplicationControllerService.Create:output_type -> berth.core.v1.ReplicationController
+	21, // 115: berth.core.v1.ReplicationControllerService.Get:output_type -> berth.core.v1.ReplicationController
+	35, // 116: berth.core.v1.ReplicationControllerService.List:output_type -> berth.core.v1.ReplicationControllerList
+	21, // 117: berth.core.v1.ReplicationControllerService.Update:output_type -> berth.core.v1.ReplicationController
+	21, // 118: berth.core.v1.ReplicationControllerService.UpdateStatus:output_type -> berth.core.v1.ReplicationController
+	21, // 119: berth.core.v1.ReplicationControllerService.Delete:output_type -> berth.core.v1.ReplicationController
+	11, // 120: berth.core.v1.ReplicationControllerService.Watch:output_type -> berth.core.v1.ReplicationControllerWatchEvent
+	29, // 121: berth.core.v1.ReplicationControllerService.GetScale:output_type -> berth.autoscaling.v1.Scale
+	29, // 122: berth.core.v1.ReplicationControllerService.UpdateScale:output_type -> berth.autoscaling.v1.Scale
+	22, // 123: berth.core.v1.ConfigMapService.Create:output_type -> berth.core.v1.ConfigMap
+	22, // 124: berth.core.v1.ConfigMapService.Get:output_type -> berth.core.v1.ConfigMap
+	36, // 125: berth.core.v1.ConfigMapService.List:output_type -> berth.core.v1.ConfigMapList
+	22, // 126: berth.core.v1.ConfigMapService.Update:output_type -> berth.core.v1.ConfigMap
+	22, // 127: berth.core.v1.ConfigMapService.Delete:output_type -> berth.core.v1.ConfigMap
+	12, // 128: berth.core.v1.ConfigMapService.Watch:output_type -> berth.core.v1.ConfigMapWatchEvent
+	23, // 129: berth.core.v1.SecretService.Create:output_type -> berth.core.v1.Secret
+	23, // 130: berth.core.v1.SecretService.Get:output_type -> berth.core.v1.Secret
+	37, // 131: berth.core.v1.SecretService.List:output_type -> berth.core.v1.SecretList
+	23, // 132: berth.core.v1.SecretService.Update:output_type -> berth.core.v1.Secret
+	23, // 133: berth.core.v1.SecretService.Delete:output_type -> berth.core.v1.Secret
+	13, // 134: berth.core.v1.SecretService.Watch:output_type -> berth.core.v1.SecretWatchEvent
+	24, // 135: berth.core.v1.EventService.Create:output_type -> berth.core.v1.Event
+	24, // 136: berth.core.v1.EventService.Get:output_type -> berth.core.v1.Event
+	38, // 137: berth.core.v1.EventService.List:output_type -> berth.core.v1.EventList
+	24, // 138: berth.core.v1.EventService.Update:output_type -> berth.core.v1.Event
+	24, // 139: berth.core.v1.EventService.Delete:output_type -> berth.core.v1.Event
+	14, // 140: berth.core.v1.EventService.Watch:output_type -> berth.core.v1.EventWatchEvent
+	77, // [77:141] is the sub-list for method output_type
+	13, // [13:77] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_berth_core_v1_services_proto_init() }
@@ -809,13 +1414,25 @@ func file_berth_core_v1_services_proto_init() {
 	}
 	file_berth_core_v1_core_proto_init()
 	file_berth_core_v1_pod_proto_init()
+	file_berth_core_v1_services_proto_msgTypes[1].OneofWrappers = []any{}
+	file_berth_core_v1_services_proto_msgTypes[3].OneofWrappers = []any{
+		(*ExecRequest_Start)(nil),
+		(*ExecRequest_Stdin)(nil),
+		(*ExecRequest_CloseStdin)(nil),
+		(*ExecRequest_Resize)(nil),
+	}
+	file_berth_core_v1_services_proto_msgTypes[6].OneofWrappers = []any{
+		(*ExecResponse_Stdout)(nil),
+		(*ExecResponse_Stderr)(nil),
+		(*ExecResponse_ExitCode)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_berth_core_v1_services_proto_rawDesc), len(file_berth_core_v1_services_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   9,
 		},

@@ -29,6 +29,8 @@ const (
 	PodService_Delete_FullMethodName       = "/berth.core.v1.PodService/Delete"
 	PodService_Watch_FullMethodName        = "/berth.core.v1.PodService/Watch"
 	PodService_Bind_FullMethodName         = "/berth.core.v1.PodService/Bind"
+	PodService_Log_FullMethodName          = "/berth.core.v1.PodService/Log"
+	PodService_Exec_FullMethodName         = "/berth.core.v1.PodService/Exec"
 )
 
 // PodServiceClient is the client API for PodService service.
@@ -46,6 +48,14 @@ type PodServiceClient interface {
 	Watch(ctx context.Context, in *v1.ListOptions, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PodWatchEvent], error)
 	// Bind sets spec.nodeName of an unbound Pod.
 	Bind(ctx context.Context, in *Binding, opts ...grpc.CallOption) (*Pod, error)
+	// Log streams the log of one container of a Pod (the pods/log subresource). The apiserver
+	// relays it from the agent of the Pod's Node.
+	Log(ctx context.Context, in *PodLogRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PodLogChunk], error)
+	// Exec runs a command in a container of a Pod (the pods/exec subresource): the first request
+	// is an ExecStart, later ones carry stdin, its end and terminal resizes; the responses carry
+	// stdout, stderr and, last, the exit code. The apiserver relays it to the agent of the Pod's
+	// Node.
+	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecRequest, ExecResponse], error)
 }
 
 type podServiceClient struct {
@@ -145,6 +155,38 @@ func (c *podServiceClient) Bind(ctx context.Context, in *Binding, opts ...grpc.C
 	return out, nil
 }
 
+func (c *podServiceClient) Log(ctx context.Context, in *PodLogRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PodLogChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PodService_ServiceDesc.Streams[1], PodService_Log_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PodLogRequest, PodLogChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_LogClient = grpc.ServerStreamingClient[PodLogChunk]
+
+func (c *podServiceClient) Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExecRequest, ExecResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PodService_ServiceDesc.Streams[2], PodService_Exec_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExecRequest, ExecResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_ExecClient = grpc.BidiStreamingClient[ExecRequest, ExecResponse]
+
 // PodServiceServer is the server API for PodService service.
 // All implementations should embed UnimplementedPodServiceServer
 // for forward compatibility.
@@ -160,6 +202,14 @@ type PodServiceServer interface {
 	Watch(*v1.ListOptions, grpc.ServerStreamingServer[PodWatchEvent]) error
 	// Bind sets spec.nodeName of an unbound Pod.
 	Bind(context.Context, *Binding) (*Pod, error)
+	// Log streams the log of one container of a Pod (the pods/log subresource). The apiserver
+	// relays it from the agent of the Pod's Node.
+	Log(*PodLogRequest, grpc.ServerStreamingServer[PodLogChunk]) error
+	// Exec runs a command in a container of a Pod (the pods/exec subresource): the first request
+	// is an ExecStart, later ones carry stdin, its end and terminal resizes; the responses carry
+	// stdout, stderr and, last, the exit code. The apiserver relays it to the agent of the Pod's
+	// Node.
+	Exec(grpc.BidiStreamingServer[ExecRequest, ExecResponse]) error
 }
 
 // UnimplementedPodServiceServer should be embedded to have
@@ -192,6 +242,12 @@ func (UnimplementedPodServiceServer) Watch(*v1.ListOptions, grpc.ServerStreaming
 }
 func (UnimplementedPodServiceServer) Bind(context.Context, *Binding) (*Pod, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Bind not implemented")
+}
+func (UnimplementedPodServiceServer) Log(*PodLogRequest, grpc.ServerStreamingServer[PodLogChunk]) error {
+	return status.Errorf(codes.Unimplemented, "method Log not implemented")
+}
+func (UnimplementedPodServiceServer) Exec(grpc.BidiStreamingServer[ExecRequest, ExecResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method Exec not implemented")
 }
 func (UnimplementedPodServiceServer) testEmbeddedByValue() {}
 
@@ -350,6 +406,24 @@ func _PodService_Bind_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PodService_Log_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PodLogRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PodServiceServer).Log(m, &grpc.GenericServerStream[PodLogRequest, PodLogChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_LogServer = grpc.ServerStreamingServer[PodLogChunk]
+
+func _PodService_Exec_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PodServiceServer).Exec(&grpc.GenericServerStream[ExecRequest, ExecResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PodService_ExecServer = grpc.BidiStreamingServer[ExecRequest, ExecResponse]
+
 // PodService_ServiceDesc is the grpc.ServiceDesc for PodService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -391,6 +465,17 @@ var PodService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Watch",
 			Handler:       _PodService_Watch_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Log",
+			Handler:       _PodService_Log_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Exec",
+			Handler:       _PodService_Exec_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "berth/core/v1/services.proto",
