@@ -61,21 +61,46 @@ type timing struct {
 	warmup, measure time.Duration
 }
 
+// minRounds is how many operations per client a measured window must hold at least: a window
+// is extended, up to maxStretch times its length, until it does, so that slow operations at
+// high concurrency are measured rather than all left in flight at its end.
+const (
+	minRounds  = 2
+	maxStretch = 10
+)
+
 // load runs op from clients concurrent workers, each calling it in a loop, for t.warmup and
-// then t.measure. It measures the operations that complete within the measured window: their
-// count over the window's length is the throughput. No operation starts after the window; those
-// in flight at its end complete but are not measured. The first error stops the run.
+// then t.measure (extended until clients*minRounds operations have completed in it, up to
+// maxStretch times). It measures the operations that complete within the window: their count
+// over the window's length is the throughput. No operation starts after the window; those in
+// flight at its end complete but are not measured. The first error stops the run.
 func load(ctx context.Context, clients int, t timing, fn op) (stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	measureFrom := time.Now().Add(t.warmup)
 	deadline := measureFrom.Add(t.measure)
+	hardDeadline := measureFrom.Add(maxStretch * t.measure)
+	minOps := int64(clients * minRounds)
 
 	var (
 		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
+		measured atomic.Int64
+		// end is when the window closed (Unix nanoseconds), 0 while it is open.
+		end atomic.Int64
 	)
+	// open reports whether the window is still open at now, closing it when it should.
+	open := func(now time.Time) bool {
+		if e := end.Load(); e != 0 {
+			return now.UnixNano() < e
+		}
+		if now.Before(deadline) || (measured.Load() < minOps && now.Before(hardDeadline)) {
+			return true
+		}
+		end.CompareAndSwap(0, now.UnixNano())
+		return now.UnixNano() < end.Load()
+	}
 	lats := make([][]time.Duration, clients)
 	bytes := make([]int64, clients)
 	for w := range clients {
@@ -84,7 +109,7 @@ func load(ctx context.Context, clients int, t timing, fn op) (stats, error) {
 			defer wg.Done()
 			for seq := 0; ; seq++ {
 				began := time.Now()
-				if !began.Before(deadline) || ctx.Err() != nil {
+				if !open(began) || ctx.Err() != nil {
 					return
 				}
 				n, err := fn(ctx, w, seq)
@@ -92,9 +117,10 @@ func load(ctx context.Context, clients int, t timing, fn op) (stats, error) {
 					errOnce.Do(func() { firstErr = fmt.Errorf("worker %d op %d: %w", w, seq, err); cancel() })
 					return
 				}
-				if done := time.Now(); !done.Before(measureFrom) && !done.After(deadline) {
+				if done := time.Now(); !done.Before(measureFrom) && open(done) {
 					lats[w] = append(lats[w], done.Sub(began))
 					bytes[w] += int64(n)
+					measured.Add(1)
 				}
 			}
 		}()
@@ -103,7 +129,11 @@ func load(ctx context.Context, clients int, t timing, fn op) (stats, error) {
 	if firstErr != nil {
 		return stats{}, firstErr
 	}
-	s := stats{elapsed: t.measure}
+	e := end.Load()
+	if e == 0 {
+		e = time.Now().UnixNano()
+	}
+	s := stats{elapsed: time.Unix(0, e).Sub(measureFrom)}
 	for w := range clients {
 		s.lat = append(s.lat, lats[w]...)
 		s.bytes += bytes[w]

@@ -50,9 +50,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestLoadMeasuresTheWindow(t *testing.T) {
-	var calls atomic.Int64
-	workers := map[int]bool{}
-	var seen atomic.Int64
+	var calls, seen atomic.Int64
 	s, err := load(context.Background(), 4, timing{warmup: 50 * time.Millisecond, measure: 200 * time.Millisecond},
 		func(ctx context.Context, w, seq int) (int, error) {
 			calls.Add(1)
@@ -64,8 +62,7 @@ func TestLoadMeasuresTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for w := range 4 {
-		workers[w] = seen.Load()&(1<<w) != 0
-		if !workers[w] {
+		if seen.Load()&(1<<w) == 0 {
 			t.Errorf("worker %d never ran", w)
 		}
 	}
@@ -76,14 +73,35 @@ func TestLoadMeasuresTheWindow(t *testing.T) {
 	if int64(s.ops) >= calls.Load() {
 		t.Errorf("measured %d of %d calls: the warm-up was measured", s.ops, calls.Load())
 	}
-	if s.elapsed != 200*time.Millisecond {
-		t.Errorf("elapsed = %v, want the measured window", s.elapsed)
+	if s.elapsed < 200*time.Millisecond || s.elapsed > 300*time.Millisecond {
+		t.Errorf("elapsed = %v, want the measured window of 200ms", s.elapsed)
 	}
 	if s.bytes != int64(s.ops)*10 || len(s.lat) != s.ops {
 		t.Errorf("bytes %d and %d latencies for %d operations", s.bytes, len(s.lat), s.ops)
 	}
 	if s.pct(0.5) < 5*time.Millisecond {
 		t.Errorf("p50 = %v, below the operation's 5 ms", s.pct(0.5))
+	}
+}
+
+func TestLoadStretchesTheWindowForSlowOperations(t *testing.T) {
+	// Operations of 150 ms do not complete in a 50 ms window: it stretches until each of the 3
+	// clients has completed minRounds of them.
+	s, err := load(context.Background(), 3, timing{measure: 50 * time.Millisecond}, func(ctx context.Context, w, seq int) (int, error) {
+		time.Sleep(150 * time.Millisecond)
+		return 1, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ops < 3*minRounds {
+		t.Errorf("measured %d operations, want at least %d", s.ops, 3*minRounds)
+	}
+	if s.elapsed < 2*150*time.Millisecond || s.elapsed > 500*time.Millisecond {
+		t.Errorf("window of %v, want about 300ms", s.elapsed)
+	}
+	if r := s.rate(); r < 10 || r > 25 {
+		t.Errorf("rate %.1f/s, want about 20/s (3 clients at 150 ms)", r)
 	}
 }
 
