@@ -58,14 +58,18 @@ func (r *report) createNote() string {
 	}
 	fmt.Fprintf(&s, "Pod creates reach %s. ", strings.Join(parts, ", "))
 	s.WriteString("A create costs what a put costs (one raft proposal and a WAL fsync, batched across concurrent writers) plus the apiserver's own work, all on the same CPUs: one more gRPC hop (decode the request, encode the response), defaulting and validation, admission (a Namespace lookup in the cache), one protobuf encode for etcd, and, for every write, the watch cache's decode of the event it receives back from etcd. ")
+	if txn, put := r.rawNamed("txn: put if absent", creates[len(creates)-1].clients), r.rawNamed("put", creates[len(creates)-1].clients); txn != nil && put != nil {
+		fmt.Fprintf(&s, "(The transaction alone runs at %s of a put at %d clients: its compare adds a read of the key to every write etcd applies, one at a time.) ", percent(txn.network.rate()/put.network.rate()), put.clients)
+	}
 	if p := r.profileNamed("create"); p != nil && p.total > 0 {
 		berth := p.componentShare("Berth")
 		fmt.Fprintf(&s, "In the profile of the create runs the servers spent %s of the CPU: %s. Berth's own code (registry, validation, defaulting, watch cache) is %s of it; the rest is the libraries it drives. ",
 			p.pct(p.roles[roleServer]), p.topComponents(4), p.pct(berth))
 		if d := p.berthNamed("watchcache.(*Cache).apply"); d > 0 {
-			fmt.Fprintf(&s, "The watch cache's decode of each written Pod (`watchcache.(*Cache).apply`) is %s. ", p.pct(d))
+			fmt.Fprintf(&s, "The watch cache's decode of each written Pod (`watchcache.(*Cache).apply`) is %s, validation (`validation.Object`) %s. ", p.pct(d), p.pct(p.berthNamed("validation.Object")))
 		}
-		fmt.Fprintf(&s, "With the clients' share (%s) the process kept %.2f of %d cores busy.", p.pct(p.roles[roleClient]), p.total.Seconds()/p.wall.Seconds(), r.machine.cpus)
+		fmt.Fprintf(&s, "The garbage collector's workers took %s and the clients %s; the process kept %.2f of %d cores busy, so the creates were bound by the CPU they got and by etcd's fsyncs rather than by any lock.",
+			p.pct(p.roles[roleRuntime]), p.pct(p.roles[roleClient]), p.total.Seconds()/p.wall.Seconds(), r.machine.cpus)
 	}
 	return s.String()
 }
@@ -130,7 +134,14 @@ func (r *report) fanoutNote() string {
 		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send))
 	s.WriteString("The watch cache shares one decoded object per event among all watchers, but each watcher's stream marshals it again: an event to 1,000 watchers is encoded 1,000 times, identically. ")
 	if send > p.total/3 {
-		s.WriteString("That is the limit here: encoding each event once (lazily, on its first send) and handing the same bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of the apiserver's fan-out CPU.")
+		s.WriteString("That is the limit here: encoding each event once (lazily, on its first send) and handing the same bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of the apiserver's fan-out CPU. ")
+	}
+	if f.writeRate() < 0.95*float64(f.cfg.rate) {
+		s.WriteString("The writer fell short of its rate because the creates compete for the same CPUs with the watchers' send loops, which Go schedules with no priority between them")
+		if f.failed > 0 {
+			fmt.Fprintf(&s, ", and etcd, in the same process, did not get the CPU to commit in time (%d creates failed: %v)", f.failed, f.writeErr)
+		}
+		s.WriteString(".")
 	}
 	return s.String()
 }

@@ -93,6 +93,8 @@ var components = []struct{ prefix, name string }{
 	{"go.etcd.io/raft/", "etcd server (raft, WAL, MVCC, bbolt)"},
 	{"go.etcd.io/bbolt", "etcd server (raft, WAL, MVCC, bbolt)"},
 	{"go.etcd.io/etcd/pkg/", "etcd server (raft, WAL, MVCC, bbolt)"},
+	// The file utilities etcd's WAL syncs with live in the client module.
+	{"go.etcd.io/etcd/client/pkg/", "etcd server (raft, WAL, MVCC, bbolt)"},
 	{"go.etcd.io/etcd/client/", "etcd client (in-process)"},
 	{"go.etcd.io/etcd/api/", "etcd API messages (gogo protobuf)"},
 	{"github.com/gogo/protobuf", "etcd API messages (gogo protobuf)"},

@@ -107,7 +107,7 @@ func TestSummarizeProfile(t *testing.T) {
 		// The handler decoding its request: charged to protobuf, not under the interceptor.
 		{cpu: 5 * ms, stack: []string{"google.golang.org/protobuf/proto.UnmarshalOptions.unmarshal", handler}},
 		// etcd writing its WAL.
-		{cpu: 30 * ms, stack: []string{"internal/runtime/syscall/linux.Syscall6", "syscall.Syscall", "go.etcd.io/etcd/server/v3/storage/wal.(*WAL).sync"}},
+		{cpu: 30 * ms, stack: []string{"internal/runtime/syscall/linux.Syscall6", "syscall.Fdatasync", "go.etcd.io/etcd/client/pkg/v3/fileutil.Fdatasync", "go.etcd.io/etcd/server/v3/storage/wal.(*WAL).sync"}},
 		// The clients.
 		{cpu: 15 * ms, stack: []string{"google.golang.org/grpc.(*ClientConn).Invoke"}, labels: map[string]string{roleLabel: roleClients}},
 		// GC workers and the idle scheduler.
