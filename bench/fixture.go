@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strconv"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -9,6 +14,10 @@ import (
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
+
+// podKeyPrefix is where the apiserver keeps Pods in etcd, as Kubernetes does:
+// /registry/<group>/<resource>/<namespace>/<name>.
+const podKeyPrefix = "/registry/core/pods/"
 
 // sentAnnotation carries the time (Unix nanoseconds) a writer sent a Pod, so that a watcher can
 // tell how long the Pod took to reach it.
@@ -88,4 +97,79 @@ func newPod(namespace, name string) *corev1.Pod {
 // podName is the name of the seq-th Pod of a benchmark.
 func podName(prefix string, seq int) string {
 	return prefix + "-" + strconv.Itoa(seq)
+}
+
+// storeTemplate creates the template Pod through the apiserver and keeps the bytes it stored in
+// etcd, so that raw etcd writes store exactly what Pod creates store.
+func (r *runner) storeTemplate(ctx context.Context) error {
+	if err := r.env.createNamespace(ctx, "bench"); err != nil {
+		return err
+	}
+	if _, err := r.env.podClient(0).Create(ctx, newPod("bench", "template")); err != nil {
+		return fmt.Errorf("create the template pod: %w", err)
+	}
+	const key = podKeyPrefix + "bench/template"
+	resp, err := r.env.etcd.Client.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read the stored template pod: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return errors.New("the template pod is not stored at " + key)
+	}
+	r.stored = resp.Kvs[0].Value
+	r.rep.storedPodBytes = len(r.stored)
+	r.rep.requestPodBytes = proto.Size(newPod("bench", "template"))
+	return nil
+}
+
+// rawPut is an etcd put of the stored Pod at key.
+func (r *runner) rawPut(ctx context.Context, c *clientv3.Client, key string) (int, error) {
+	_, err := c.Put(ctx, key, string(r.stored))
+	return len(key) + len(r.stored), err
+}
+
+// ensurePods creates n Pods in the namespace "pods-<n>" once.
+func (r *runner) ensurePods(ctx context.Context, n int) (namespace string, err error) {
+	namespace = fmt.Sprintf("pods-%d", n)
+	if r.fixtures[namespace] {
+		return namespace, nil
+	}
+	if err := r.env.createNamespace(ctx, namespace); err != nil {
+		return "", err
+	}
+	err = parallel(ctx, n, 32, func(ctx context.Context, i int) error {
+		_, err := r.env.podClient(i).Create(ctx, newPod(namespace, podName("pod", i)))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create %d pods: %w", n, err)
+	}
+	r.fixtures[namespace] = true
+	return namespace, nil
+}
+
+// ensureKeys puts n copies of the stored Pod under the prefix "/bench/keys-<n>/" once.
+func (r *runner) ensureKeys(ctx context.Context, n int) (prefix string, err error) {
+	prefix = fmt.Sprintf("/bench/keys-%d/", n)
+	if r.fixtures[prefix] {
+		return prefix, nil
+	}
+	err = parallel(ctx, n, 32, func(ctx context.Context, i int) error {
+		_, err := r.rawPut(ctx, r.env.etcdClient(i), prefix+podName("pod", i))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("put %d keys: %w", n, err)
+	}
+	r.fixtures[prefix] = true
+	return prefix, nil
+}
+
+// podCount is the number of Pods stored, for the report.
+func (r *runner) podCount(ctx context.Context) (int64, error) {
+	resp, err := r.env.etcd.Client.Get(ctx, podKeyPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("count pods: %w", err)
+	}
+	return resp.Count, nil
 }

@@ -13,10 +13,6 @@ import (
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
-// podKeyPrefix is where the apiserver keeps Pods in etcd, as Kubernetes does:
-// /registry/<group>/<resource>/<namespace>/<name>.
-const podKeyPrefix = "/registry/core/pods/"
-
 // burstTxnOps is the number of puts per transaction of a write burst (etcd allows 128).
 const burstTxnOps = 100
 
