@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/pkg/leaderelection"
 	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/controlplane"
 )
@@ -47,12 +48,31 @@ func newRoot() *cobra.Command {
 	logger := func() (*slog.Logger, error) { return newLogger(logLevel, logFormat) }
 	root.AddCommand(serverCmd(logger, "server", "Run the whole control plane in one process (embedded etcd by default)"))
 	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
-	root.AddCommand(roleCmd(logger, "controller", "Run the controllers against an apiserver", 8081,
-		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
-			return controller.Run(ctx, controller.Config{Client: c, Logger: log, Metrics: reg})
-		}))
+	root.AddCommand(controllerCmd(logger))
 	root.AddCommand(gatewayCmd(logger))
 	return root
+}
+
+// controllerCmd is `berth controller`: the controller manager, leading through a Lease.
+func controllerCmd(logger func() (*slog.Logger, error)) *cobra.Command {
+	var cfg controller.Config
+	leaderElect := true
+	cmd := roleCmd(logger, "controller", "Run the controllers against an apiserver", 8081,
+		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
+			cfg.Client, cfg.Logger, cfg.Metrics, cfg.NoLeaderElection = c, log, reg, !leaderElect
+			return controller.Run(ctx, cfg)
+		})
+	leaderElectionFlags(cmd, &leaderElect, &cfg.LeaderElection)
+	return cmd
+}
+
+// leaderElectionFlags are Kubernetes' --leader-elect flags.
+func leaderElectionFlags(cmd *cobra.Command, elect *bool, le *leaderelection.Config) {
+	f := cmd.Flags()
+	f.BoolVar(elect, "leader-elect", *elect, "run only while leading, elected through a Lease in kube-system, so that several replicas can run")
+	f.DurationVar(&le.LeaseDuration, "leader-elect-lease-duration", leaderelection.DefaultLeaseDuration, "how long followers wait after the leader's last renewal before they take over (whole seconds)")
+	f.DurationVar(&le.RenewDeadline, "leader-elect-renew-deadline", leaderelection.DefaultRenewDeadline, "how long the leader retries renewing before it steps down; shorter than the lease duration")
+	f.DurationVar(&le.RetryPeriod, "leader-elect-retry-period", leaderelection.DefaultRetryPeriod, "how often the leader renews and candidates retry")
 }
 
 // gatewayCmd is `berth gateway`: the REST gateway in front of an apiserver.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,9 +12,14 @@ import (
 	ctrl "github.com/berth-dev/berth/pkg/controller"
 	"github.com/berth-dev/berth/pkg/events"
 	"github.com/berth-dev/berth/pkg/informer"
+	"github.com/berth-dev/berth/pkg/leaderelection"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/controller/namespace"
 )
+
+// LeaseName is the Lease, in namespace kube-system, that the controller managers elect their
+// leader through.
+const LeaseName = "berth-controller-manager"
 
 // Config configures the controller manager.
 type Config struct {
@@ -22,9 +28,17 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics registers the controllers' metrics; optional.
 	Metrics prometheus.Registerer
+	// NoLeaderElection runs the controllers at once, without electing a leader: only safe when
+	// no other controller manager runs against the same apiserver.
+	NoLeaderElection bool
+	// LeaderElection tunes the election (identity, lease duration, renew deadline, retry
+	// period); Run sets its client, Lease name, logger, metrics, recorder and callbacks.
+	LeaderElection leaderelection.Config
 }
 
-// Run runs every controller until ctx ends.
+// Run runs every controller until ctx ends, only while this process leads (the Lease
+// kube-system/berth-controller-manager) unless cfg.NoLeaderElection. Each term of leadership
+// starts the controllers afresh, with new informers.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
 	if log == nil {
@@ -38,24 +52,41 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	host, _ := os.Hostname()
 	rec := events.New(corev1.NewEventServiceClient(cfg.Client.Conn()), "controller-manager", host, log)
-	f := informer.NewFactory(cfg.Client, informer.Options{Logger: log})
-	ns := namespace.New(cfg.Client, f, namespace.Options{Logger: log.With("controller", namespace.Name), Metrics: m, Recorder: rec})
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan struct{}, 2)
-	go func() { rec.Run(ctx); done <- struct{}{} }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); rec.Run(ctx) }()
+	defer wg.Wait()
+	run := func(ctx context.Context) { runControllers(ctx, cfg.Client, log, m, rec) }
+	if cfg.NoLeaderElection {
+		run(ctx)
+		return nil
+	}
+	le := cfg.LeaderElection
+	le.Client, le.Name, le.Logger, le.Metrics, le.Recorder = cfg.Client, LeaseName, log, cfg.Metrics, rec
+	le.OnStartedLeading = run
+	return leaderelection.Run(ctx, le)
+}
+
+// runControllers runs every controller, on informers of their own, until ctx ends.
+func runControllers(ctx context.Context, c *client.Client, log *slog.Logger, m *ctrl.Metrics, rec *events.Recorder) {
+	f := informer.NewFactory(c, informer.Options{Logger: log})
+	ns := namespace.New(c, f, namespace.Options{Logger: log, Metrics: m, Recorder: rec})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
 	f.Start(ctx)
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		if err := ns.Run(ctx); err != nil {
 			log.Error("namespace controller stopped", "err", err)
 		}
-		done <- struct{}{}
 	}()
 	log.Info("controllers started", "controllers", []string{namespace.Name})
 	<-ctx.Done()
-	<-done
-	<-done
+	wg.Wait()
 	f.Wait()
-	return nil
+	log.Info("controllers stopped")
 }
