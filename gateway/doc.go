@@ -19,13 +19,17 @@
 //     the generated handlers' errors and for unknown paths (404) and methods (405);
 //   - watches: ?watch=true on any list path, and the legacy /api/v1/watch/... paths, stream
 //     newline-delimited events, flushed one by one, for as long as the client stays;
-//   - Tables (gateway/table) for a get, list or watch whose Accept header asks as=Table.
+//   - Tables (gateway/table) for a get, list or watch whose Accept header asks as=Table;
+//   - pods/log: GET .../pods/{name}/log (container, follow, previous, sinceSeconds,
+//     sinceTime, timestamps, tailLines, limitBytes) streams the PodService.Log chunks as plain
+//     text, as kubectl logs [-f] expects.
 //
 // New mounts the other parts of the REST face, plain http.Handlers that Options can replace:
 // PATCH on object, /status and /scale paths (gateway/patch), discovery (/version, /api,
 // /apis, ..., gateway/discovery) and OpenAPI (/openapi/v2, /openapi/v3/..., gateway/openapi).
 // They read paths and bodies themselves, and must not import this package (it imports them).
-// The Watch methods have no HTTP rule: the watch handler above serves them.
+// The Watch and Log methods have no HTTP rule: the handlers above serve them. Exec has no
+// REST form yet (kubectl exec speaks WebSocket or SPDY).
 //
 // Run serves the gateway as a process of its own (`berth gateway`); `berth server` mounts the
 // handler New returns next to /healthz, /readyz and /metrics.

@@ -36,7 +36,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"unknown path", "GET", "/api/v1/frobs", "", "", 404, kmetav1.StatusReasonNotFound, "the server could not find the requested resource"},
 		{"unknown group", "GET", "/apis/example.com/v1/widgets", "", "", 404, kmetav1.StatusReasonNotFound, ""},
-		{"unknown subresource", "GET", pods + "/taken/log", "", "", 404, kmetav1.StatusReasonNotFound, ""},
+		{"unknown subresource", "GET", pods + "/taken/eviction", "", "", 404, kmetav1.StatusReasonNotFound, ""},
 		{"not found", "GET", pods + "/nothere", "", "", 404, kmetav1.StatusReasonNotFound, `pods "nothere" not found`},
 		{"delete not found", "DELETE", pods + "/nothere", "", "", 404, kmetav1.StatusReasonNotFound, ""},
 		{"delete collection", "DELETE", pods, "", "", 405, kmetav1.StatusReasonMethodNotAllowed, ""},

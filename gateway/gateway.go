@@ -121,6 +121,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveNonResource(w, r)
 		return
 	}
+	if rt.sub == subLog {
+		if r.Method != http.MethodGet {
+			httpstatus.WriteError(w, methodNotAllowed())
+			return
+		}
+		g.serveLog(w, r, rt)
+		return
+	}
 	info := &requestInfo{route: rt}
 	switch r.Method {
 	case http.MethodGet:

@@ -11,6 +11,7 @@ const (
 	subStatus  = "status"
 	subScale   = "scale"
 	subBinding = "binding"
+	subLog     = "log"
 )
 
 // route is what a Kubernetes REST path addresses: one resource's collection (all namespaces
@@ -21,7 +22,7 @@ type route struct {
 	namespace string
 	// name is empty for a collection.
 	name string
-	// sub is "", subStatus, subScale or subBinding.
+	// sub is "", subStatus, subScale, subBinding or subLog.
 	sub string
 	// watchPath is set for the legacy /api/v1/watch/... form of a watch.
 	watchPath bool
@@ -98,7 +99,7 @@ func hasSubresource(r *scheme.Resource, sub string) bool {
 		return r.HasStatus
 	case subScale:
 		return r.HasScale
-	case subBinding:
+	case subBinding, subLog:
 		return r == scheme.Pods
 	}
 	return false
