@@ -96,6 +96,8 @@ func (r resourceServer[T, L, E]) Watch(opts *metav1.ListOptions, stream grpc.Ser
 		switch {
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			return nil
+		case errors.Is(err, watchcache.ErrClosed):
+			return kerrors.NewServiceUnavailable("the apiserver is shutting down")
 		case errors.Is(err, watchcache.ErrExpired):
 			return kerrors.NewResourceExpired(fmt.Sprintf("too old resource version: %v", err))
 		case err != nil:

@@ -167,6 +167,8 @@ func (s *Store[T]) storageErr(name string, err error) error {
 		return kerrors.NewConflict(s.gr, name, errors.New("the object has been modified; please apply your changes to the latest version and try again"))
 	case errors.Is(err, storage.ErrCompacted), errors.Is(err, watchcache.ErrExpired):
 		return kerrors.NewResourceExpired(fmt.Sprintf("too old resource version: %v", err))
+	case errors.Is(err, watchcache.ErrClosed):
+		return kerrors.NewServiceUnavailable("the apiserver is shutting down")
 	case errors.Is(err, watchcache.ErrTooLarge), errors.Is(err, storage.ErrFutureRevision):
 		return kerrors.NewTimeoutError(fmt.Sprintf("Too large resource version: %v", err), 1)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -571,13 +573,17 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 	}
 	name := req.GetName()
 	key := s.Key(ns, name)
-	switch req.GetPropagationPolicy() {
+	var optErrs field.ErrorList
+	switch p := req.GetPropagationPolicy(); p {
 	case "", "Orphan", "Background", "Foreground":
 	default:
-		return zero, kerrors.NewBadRequest(fmt.Sprintf("propagationPolicy: Unsupported value: %q: supported values: \"Orphan\", \"Background\", \"Foreground\"", req.GetPropagationPolicy()))
+		optErrs = append(optErrs, field.NotSupported(field.NewPath("propagationPolicy"), p, []string{"Orphan", "Background", "Foreground"}))
 	}
 	if g := req.GracePeriodSeconds; g != nil && *g < 0 {
-		return zero, kerrors.NewBadRequest(fmt.Sprintf("gracePeriodSeconds: Invalid value: %d: must be greater than or equal to 0", *g))
+		optErrs = append(optErrs, field.Invalid(field.NewPath("gracePeriodSeconds"), *g, "must be greater than or equal to 0"))
+	}
+	if len(optErrs) > 0 {
+		return zero, kerrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", optErrs)
 	}
 	kv, err := s.storage.Get(ctx, key)
 	if err != nil {
