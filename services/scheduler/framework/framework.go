@@ -11,7 +11,7 @@ type Framework struct {
 	filters []FilterPlugin
 	// preFilters[i] is the PreFilter of filters[i], or nil.
 	preFilters []PreFilterPlugin
-	scores []weightedScore
+	scores     []weightedScore
 
 	percentage  int32
 	parallelism int
