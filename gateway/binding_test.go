@@ -50,8 +50,7 @@ func TestDeleteOptions(t *testing.T) {
 		{"orphanDependents", "?orphanDependents=true&gracePeriodSeconds=0", "", http.StatusOK},
 		{"stale precondition", "", `{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"1"}}`, http.StatusConflict},
 		{"wrong uid", "?preconditions.uid=nope", "", http.StatusConflict},
-		// Kubernetes says 422 (an invalid DeleteOptions); Berth's apiserver says 400 for now.
-		{"bad policy", "?propagationPolicy=Sometimes", "", http.StatusBadRequest},
+		{"bad policy", "?propagationPolicy=Sometimes", "", http.StatusUnprocessableEntity},
 		{"dry run", "", `{"dryRun":["All"],"gracePeriodSeconds":0}`, http.StatusOK},
 	}
 	for i, tt := range tests {

@@ -127,6 +127,17 @@ func TestPodLifecycle(t *testing.T) {
 		t.Errorf("no-op update moved resourceVersion %s -> %s", afterStatus.GetMetadata().GetResourceVersion(), same.GetMetadata().GetResourceVersion())
 	}
 
+	// A dry-run delete answers as a delete would and changes nothing.
+	if _, err := pods.Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "web", DryRun: []string{"All"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pods.Get(ctx, &metav1.GetRequest{Namespace: "default", Name: "web"}); err != nil {
+		t.Fatalf("dry-run delete deleted: %v", err)
+	}
+	if _, err := pods.Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "web", DryRun: []string{"Some"}}); !kerrors.IsInvalid(err) {
+		t.Errorf("dryRun Some: %v, want Invalid", err)
+	}
+
 	// An unbound Pod is deleted at once.
 	if _, err := pods.Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "web"}); err != nil {
 		t.Fatal(err)

@@ -582,9 +582,15 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 	if g := req.GracePeriodSeconds; g != nil && *g < 0 {
 		optErrs = append(optErrs, field.Invalid(field.NewPath("gracePeriodSeconds"), *g, "must be greater than or equal to 0"))
 	}
+	for i, d := range req.GetDryRun() {
+		if d != "All" {
+			optErrs = append(optErrs, field.NotSupported(field.NewPath("dryRun").Index(i), d, []string{"All"}))
+		}
+	}
 	if len(optErrs) > 0 {
 		return zero, kerrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", optErrs)
 	}
+	dryRun := len(req.GetDryRun()) > 0
 	kv, err := s.storage.Get(ctx, key)
 	if err != nil {
 		return zero, s.storageErr(name, err)
@@ -622,6 +628,9 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 			wait = true
 		}
 		if !wait {
+			if dryRun {
+				return obj, nil
+			}
 			rev, cur, err := s.storage.Delete(ctx, key, kv.ModRevision)
 			if errors.Is(err, storage.ErrConflict) && attempt < 16 {
 				kv = cur
@@ -645,8 +654,8 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 			nmd.DeletionGracePeriodSeconds = &grace
 			changed = true
 		}
-		if !changed && proto.Equal(next, obj) {
-			return obj, nil
+		if dryRun || (!changed && proto.Equal(next, obj)) {
+			return next, nil
 		}
 		data, err := s.encode(next)
 		if err != nil {
