@@ -28,49 +28,49 @@ const rpcTimeout = 30 * time.Second
 // success the Pod's assumption waits for the informer to confirm it; on failure it is
 // forgotten and, unless the Pod is gone or bound by someone else, the Pod is retried after
 // a backoff.
-func (s *Scheduler) bind(ctx context.Context, qp *queue.QueuedPod, assumed *framework.PodInfo, start time.Time) {
-	ok := s.async(ctx, s.bindSem, func(ctx context.Context) {
+func (t *term) bind(ctx context.Context, qp *queue.QueuedPod, assumed *framework.PodInfo, start time.Time) {
+	ok := t.async(ctx, t.bindSem, func(ctx context.Context) {
 		md := assumed.Pod.GetMetadata()
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		_, err := s.pods.Bind(rctx, &corev1.Binding{
+		_, err := t.pods.Bind(rctx, &corev1.Binding{
 			Metadata: &metav1.ObjectMeta{Namespace: md.GetNamespace(), Name: md.GetName(), Uid: md.GetUid()},
 			Target:   &corev1.ObjectReference{Kind: "Node", ApiVersion: "v1", Name: assumed.NodeName},
 		})
 		cancel()
 		if err != nil {
-			s.cache.ForgetPod(assumed)
-			s.metrics.attempt(resultError, start)
+			t.cache.ForgetPod(assumed)
+			t.metrics.attempt(resultError, start)
 			if kerrors.IsConflict(err) || kerrors.IsNotFound(err) {
 				// Bound by someone else, being deleted, or gone: the informer tells the rest.
-				s.log.Debug("binding refused", "pod", assumed.Key, "node", assumed.NodeName, "err", err)
+				t.log.Debug("binding refused", "pod", assumed.Key, "node", assumed.NodeName, "err", err)
 				return
 			}
 			if ctx.Err() != nil {
 				return
 			}
-			s.log.Warn("binding failed", "pod", assumed.Key, "node", assumed.NodeName, "err", err)
-			s.queue.Requeue(qp, false)
-			s.failed(ctx, assumed, reasonSchedulerError, "Binding rejected: "+err.Error())
+			t.log.Warn("binding failed", "pod", assumed.Key, "node", assumed.NodeName, "err", err)
+			t.queue.Requeue(qp, false)
+			t.failed(ctx, assumed, reasonSchedulerError, "Binding rejected: "+err.Error())
 			return
 		}
-		s.cache.FinishBinding(assumed)
-		s.metrics.attempt(resultScheduled, start)
-		s.metrics.e2e.Observe(time.Since(qp.FirstSeen).Seconds())
-		s.rec.Eventf(assumed.Pod, events.Normal, "Scheduled", "Successfully assigned %s to %s", assumed.Key, assumed.NodeName)
+		t.cache.FinishBinding(assumed)
+		t.metrics.attempt(resultScheduled, start)
+		t.metrics.e2e.Observe(time.Since(qp.FirstSeen).Seconds())
+		t.rec.Eventf(assumed.Pod, events.Normal, "Scheduled", "Successfully assigned %s to %s", assumed.Key, assumed.NodeName)
 	})
 	if !ok {
-		s.cache.ForgetPod(assumed)
+		t.cache.ForgetPod(assumed)
 	}
 }
 
 // failed reports a failed attempt: a Warning Event FailedScheduling with the message, and the
 // condition PodScheduled=False with reason and message (written only when it changes).
-func (s *Scheduler) failed(ctx context.Context, pi *framework.PodInfo, reason, msg string) {
-	s.rec.Eventf(pi.Pod, events.Warning, "FailedScheduling", "%s", msg)
+func (t *term) failed(ctx context.Context, pi *framework.PodInfo, reason, msg string) {
+	t.rec.Eventf(pi.Pod, events.Warning, "FailedScheduling", "%s", msg)
 	if scheduledCondition(pi.Pod, reason, msg) {
 		return
 	}
-	s.async(ctx, s.statusSem, func(ctx context.Context) { s.setCondition(ctx, pi, reason, msg) })
+	t.async(ctx, t.statusSem, func(ctx context.Context) { t.setCondition(ctx, pi, reason, msg) })
 }
 
 // scheduledCondition reports whether pod already has PodScheduled=False with reason and msg.
@@ -85,10 +85,10 @@ func scheduledCondition(pod *corev1.Pod, reason, msg string) bool {
 
 // setCondition writes PodScheduled=False through the status subresource, re-reading the Pod
 // on a conflict. A Pod bound or replaced in the meantime is left alone.
-func (s *Scheduler) setCondition(ctx context.Context, pi *framework.PodInfo, reason, msg string) {
+func (t *term) setCondition(ctx context.Context, pi *framework.PodInfo, reason, msg string) {
 	md := pi.Pod.GetMetadata()
 	cur := pi.Pod
-	if latest, ok := s.podLister.Get(md.GetNamespace(), md.GetName()); ok {
+	if latest, ok := t.podLister.Get(md.GetNamespace(), md.GetName()); ok {
 		cur = latest
 	}
 	for range 3 {
@@ -98,15 +98,15 @@ func (s *Scheduler) setCondition(ctx context.Context, pi *framework.PodInfo, rea
 		upd := proto.Clone(cur).(*corev1.Pod)
 		setPodScheduledFalse(upd, reason, msg, time.Now())
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		_, err := s.pods.UpdateStatus(rctx, upd)
+		_, err := t.pods.UpdateStatus(rctx, upd)
 		if err == nil || !kerrors.IsConflict(err) {
 			if err != nil && !kerrors.IsNotFound(err) && ctx.Err() == nil {
-				s.log.Warn("update pod status", "pod", pi.Key, "err", err)
+				t.log.Warn("update pod status", "pod", pi.Key, "err", err)
 			}
 			cancel()
 			return
 		}
-		cur, err = s.pods.Get(rctx, &metav1.GetRequest{Namespace: md.GetNamespace(), Name: md.GetName()})
+		cur, err = t.pods.Get(rctx, &metav1.GetRequest{Namespace: md.GetNamespace(), Name: md.GetName()})
 		cancel()
 		if err != nil {
 			return

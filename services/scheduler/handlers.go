@@ -16,70 +16,70 @@ import (
 func assigned(p *corev1.Pod) bool { return p.GetSpec().GetNodeName() != "" }
 
 // responsible reports whether this scheduler places p.
-func (s *Scheduler) responsible(p *corev1.Pod) bool {
-	return p.GetSpec().GetSchedulerName() == s.cfg.SchedulerName
+func (t *term) responsible(p *corev1.Pod) bool {
+	return p.GetSpec().GetSchedulerName() == t.cfg.SchedulerName
 }
 
-func (s *Scheduler) onPodAdd(obj scheme.Object) {
+func (t *term) onPodAdd(obj scheme.Object) {
 	p := obj.(*corev1.Pod)
 	switch {
 	case assigned(p):
-		s.cache.AddPod(framework.NewPodInfo(p))
-	case s.responsible(p) && p.GetMetadata().GetDeletionTimestamp() == nil:
-		s.queue.Add(framework.NewPodInfo(p))
+		t.cache.AddPod(framework.NewPodInfo(p))
+	case t.responsible(p) && p.GetMetadata().GetDeletionTimestamp() == nil:
+		t.queue.Add(framework.NewPodInfo(p))
 	}
 }
 
-func (s *Scheduler) onPodUpdate(oldObj, obj scheme.Object) {
+func (t *term) onPodUpdate(oldObj, obj scheme.Object) {
 	old, p := oldObj.(*corev1.Pod), obj.(*corev1.Pod)
 	if assigned(p) {
 		if !assigned(old) {
-			s.queue.Delete(framework.NewPodInfo(p).Key)
+			t.queue.Delete(framework.NewPodInfo(p).Key)
 		}
-		s.cache.UpdatePod(framework.NewPodInfo(p))
+		t.cache.UpdatePod(framework.NewPodInfo(p))
 		return
 	}
-	if !s.responsible(p) {
+	if !t.responsible(p) {
 		return
 	}
 	pi := framework.NewPodInfo(p)
 	if pi.Terminating {
-		s.queue.Delete(pi.Key)
+		t.queue.Delete(pi.Key)
 		return
 	}
-	if s.cache.IsAssumed(pi.UID) {
+	if t.cache.IsAssumed(pi.UID) {
 		return // being bound; a failed binding re-reads it
 	}
-	s.queue.Update(pi)
+	t.queue.Update(pi)
 }
 
-func (s *Scheduler) onPodDelete(obj scheme.Object) {
+func (t *term) onPodDelete(obj scheme.Object) {
 	p := obj.(*corev1.Pod)
 	pi := framework.NewPodInfo(p)
-	if assigned(p) || s.cache.IsAssumed(pi.UID) {
-		s.cache.RemovePod(pi.UID)
-		s.queue.MoveAllToActiveOrBackoff()
+	if assigned(p) || t.cache.IsAssumed(pi.UID) {
+		t.cache.RemovePod(pi.UID)
+		t.queue.MoveAllToActiveOrBackoff()
 	}
 	if !assigned(p) {
-		s.queue.Delete(pi.Key)
+		t.queue.Delete(pi.Key)
 	}
 }
 
-func (s *Scheduler) onNodeAdd(obj scheme.Object) {
-	s.cache.AddNode(obj.(*corev1.Node))
-	s.queue.MoveAllToActiveOrBackoff()
+func (t *term) onNodeAdd(obj scheme.Object) {
+	t.cache.AddNode(obj.(*corev1.Node))
+	t.queue.MoveAllToActiveOrBackoff()
 }
 
-func (s *Scheduler) onNodeUpdate(oldObj, obj scheme.Object) {
+func (t *term) onNodeUpdate(oldObj, obj scheme.Object) {
 	old, n := oldObj.(*corev1.Node), obj.(*corev1.Node)
-	s.cache.UpdateNode(n)
+	t.cache.UpdateNode(n)
 	if nodeChanged(old, n) {
-		s.queue.MoveAllToActiveOrBackoff()
+		t.queue.MoveAllToActiveOrBackoff()
 	}
 }
 
-func (s *Scheduler) onNodeDelete(obj scheme.Object) {
-	s.cache.RemoveNode(obj.GetMetadata().GetName())
+func (t *term) onNodeDelete(obj scheme.Object) {
+	t.cache.RemoveNode(obj.GetMetadata().GetName())
 }
 
 // nodeChanged reports whether a Node update may let a Pod fit that did not: its spec

@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
+	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 	"github.com/berth-dev/berth/services/apiserver/apiservertest"
@@ -407,5 +408,68 @@ func TestBindConflict(t *testing.T) {
 	}
 	if _, err := pods.Bind(e.ctx, proto.Clone(b).(*corev1.Binding)); !kerrors.IsConflict(err) {
 		t.Fatalf("second bind: %v, want Conflict", err)
+	}
+}
+
+// Two schedulers with the same name: only the leader binds; when it stops, the other takes
+// over.
+func TestLeaderElection(t *testing.T) {
+	e := newEnv(t)
+	le := func(id string) *scheduler.LeaderElection {
+		return &scheduler.LeaderElection{Identity: id, LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 250 * time.Millisecond}
+	}
+	start := func(id string) context.CancelFunc {
+		s, err := scheduler.New(scheduler.Config{Client: e.c, Identity: id, LeaderElection: le(id), Logger: testLogger(t),
+			Queue: queue.Options{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, FlushInterval: 50 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := s.Run(ctx); err != nil {
+				t.Errorf("scheduler %s: %v", id, err)
+			}
+		}()
+		stop := func() { cancel(); <-done }
+		t.Cleanup(stop)
+		return stop
+	}
+	scheduledBy := func(name string) string {
+		var host string
+		e.eventually(10*time.Second, func() string {
+			for _, ev := range e.events(name) {
+				if ev.GetReason() == "Scheduled" {
+					host = ev.GetSource().GetHost()
+					return ""
+				}
+			}
+			return "no Scheduled event for " + name
+		})
+		return host
+	}
+	e.create(node("n1", "4", "8Gi", nil))
+	stopA := start("a")
+	e.create(pod("p1", "10m", ""))
+	e.waitBound(20*time.Second, "p1")
+	start("b")
+	e.create(pod("p2", "10m", ""))
+	e.waitBound(20*time.Second, "p2")
+	if got := [2]string{scheduledBy("p1"), scheduledBy("p2")}; got != [2]string{"a", "a"} {
+		t.Fatalf("p1 and p2 scheduled by %v, want the leader a for both", got)
+	}
+	lease, err := e.c.Resource(scheme.Leases).Get(e.ctx, "kube-system", "kube-scheduler")
+	if err != nil {
+		t.Fatalf("the Lease kube-system/kube-scheduler: %v", err)
+	}
+	if h := lease.(*coordinationv1.Lease).GetSpec().GetHolderIdentity(); h != "a" {
+		t.Errorf("lease held by %q, want a", h)
+	}
+	stopA()
+	e.create(pod("p3", "10m", ""))
+	e.waitBound(20*time.Second, "p3")
+	if by := scheduledBy("p3"); by != "b" {
+		t.Errorf("p3 scheduled by %q after a stopped, want b", by)
 	}
 }

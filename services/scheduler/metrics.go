@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,10 +25,11 @@ type metrics struct {
 	algorithm       prometheus.Histogram
 	e2e             prometheus.Histogram
 	pending         *prometheus.Desc
-	queue           *queue.Queue
+	// queue is the queue of the current term, nil before the first.
+	queue atomic.Pointer[queue.Queue]
 }
 
-func newMetrics(profile string, q *queue.Queue) *metrics {
+func newMetrics(profile string) *metrics {
 	labels := prometheus.Labels{"profile": profile}
 	buckets := prometheus.ExponentialBuckets(0.001, 2, 15) // 1ms .. 16s
 	return &metrics{
@@ -51,7 +53,6 @@ func newMetrics(profile string, q *queue.Queue) *metrics {
 		pending: prometheus.NewDesc("scheduler_pending_pods",
 			"Number of pending pods, by the queue type: 'active' waiting for an attempt, 'backoff' after a failed attempt, 'unschedulable' waiting for a change, 'inflight' being scheduled.",
 			[]string{"queue"}, labels),
-		queue: q,
 	}
 }
 
@@ -75,7 +76,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.attemptDuration.Collect(ch)
 	m.algorithm.Collect(ch)
 	m.e2e.Collect(ch)
-	l := m.queue.Len()
+	q := m.queue.Load()
+	if q == nil {
+		return
+	}
+	l := q.Len()
 	for q, n := range map[string]int{"active": l.Active, "backoff": l.Backoff, "unschedulable": l.Unschedulable, "inflight": l.InFlight} {
 		ch <- prometheus.MustNewConstMetric(m.pending, prometheus.GaugeValue, float64(n), q)
 	}

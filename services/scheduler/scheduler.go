@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/pkg/defaults"
 	"github.com/berth-dev/berth/pkg/events"
 	"github.com/berth-dev/berth/pkg/informer"
+	"github.com/berth-dev/berth/pkg/leaderelection"
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/scheduler/cache"
@@ -48,6 +49,8 @@ type Config struct {
 	BindConcurrency int
 	// Identity names this instance in Events (the hostname when empty).
 	Identity string
+	// LeaderElection, when set, runs this scheduler as one candidate of a leader election.
+	LeaderElection *LeaderElection
 	// Queue tunes the scheduling queue (tests shorten its backoffs).
 	Queue queue.Options
 }
@@ -73,26 +76,26 @@ func LoadConfig(file string) (framework.Config, error) {
 	return cfg, nil
 }
 
+// LeaderElection makes a scheduler one of several candidates with the same name: only the
+// holder of a Lease schedules, and another takes over when it stops or dies.
+type LeaderElection struct {
+	// Namespace and Name name the Lease: kube-system and, by default, kube-scheduler for
+	// default-scheduler (as Kubernetes) or the scheduler's name for others.
+	Namespace, Name string
+	// Identity names this candidate (default: hostname and a random UUID).
+	Identity string
+	// LeaseDuration, RenewDeadline and RetryPeriod default to Kubernetes' 15s, 10s and 2s.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
 // Scheduler places Pods on Nodes.
 type Scheduler struct {
 	cfg     Config
 	log     *slog.Logger
 	fwk     *framework.Framework
-	cache   *cache.Cache
-	queue   *queue.Queue
 	pods    corev1.PodServiceClient
 	rec     *events.Recorder
 	metrics *metrics
-
-	podInformer, nodeInformer *informer.Informer
-	podLister                 informer.Lister[*corev1.Pod]
-
-	// Owned by the scheduling loop.
-	snap   *framework.Snapshot
-	cursor framework.Cursor
-
-	bindSem, statusSem chan struct{}
-	wg                 sync.WaitGroup
 }
 
 // New builds a scheduler: it reads the configuration and registers the metrics, so a bad
@@ -125,26 +128,15 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{
 		cfg: cfg, log: log, fwk: fwk,
-		cache:     cache.New(),
-		queue:     queue.New(cfg.Queue),
-		pods:      corev1.NewPodServiceClient(cfg.Client.Conn()),
-		rec:       events.New(corev1.NewEventServiceClient(cfg.Client.Conn()), cfg.SchedulerName, cfg.Identity, log),
-		snap:      &framework.Snapshot{},
-		cursor:    framework.Cursor{Last: -1},
-		bindSem:   make(chan struct{}, cfg.BindConcurrency),
-		statusSem: make(chan struct{}, statusConcurrency),
+		pods:    corev1.NewPodServiceClient(cfg.Client.Conn()),
+		rec:     events.New(corev1.NewEventServiceClient(cfg.Client.Conn()), cfg.SchedulerName, cfg.Identity, log),
+		metrics: newMetrics(cfg.SchedulerName),
 	}
-	s.metrics = newMetrics(cfg.SchedulerName, s.queue)
 	if cfg.Metrics != nil {
 		if err := cfg.Metrics.Register(s.metrics); err != nil {
 			return nil, fmt.Errorf("register scheduler metrics: %w", err)
 		}
 	}
-	s.podInformer = informer.New(cfg.Client, scheme.Pods, informer.Options{FieldSelector: podFieldSelector, Logger: log})
-	s.nodeInformer = informer.New(cfg.Client, scheme.Nodes, informer.Options{Logger: log})
-	s.podLister = informer.NewLister[*corev1.Pod](s.podInformer)
-	s.podInformer.AddHandler(informer.HandlerFuncs{AddFunc: s.onPodAdd, UpdateFunc: s.onPodUpdate, DeleteFunc: s.onPodDelete})
-	s.nodeInformer.AddHandler(informer.HandlerFuncs{AddFunc: s.onNodeAdd, UpdateFunc: s.onNodeUpdate, DeleteFunc: s.onNodeDelete})
 	return s, nil
 }
 
@@ -157,9 +149,81 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.Run(ctx)
 }
 
-// Run watches Pods and Nodes and schedules until ctx ends; it returns once the bindings in
-// flight have finished.
+// Run schedules until ctx ends — with leader election, whenever this candidate leads — and
+// returns once the bindings in flight have finished.
 func (s *Scheduler) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recDone := make(chan struct{})
+	go func() { defer close(recDone); s.rec.Run(ctx) }()
+	defer func() { cancel(); <-recDone }()
+	le := s.cfg.LeaderElection
+	if le == nil {
+		s.lead(ctx)
+		return nil
+	}
+	name := le.Name
+	if name == "" {
+		name = s.cfg.SchedulerName
+		if name == defaults.DefaultSchedulerName {
+			name = "kube-scheduler"
+		}
+	}
+	return leaderelection.Run(ctx, leaderelection.Config{
+		Client: s.cfg.Client, Namespace: le.Namespace, Name: name, Identity: le.Identity,
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod,
+		Logger: s.log, Metrics: s.cfg.Metrics, Recorder: s.rec,
+		OnStartedLeading: s.lead,
+	})
+}
+
+// lead schedules with fresh state until ctx ends.
+func (s *Scheduler) lead(ctx context.Context) {
+	t := s.newTerm()
+	s.metrics.queue.Store(t.queue)
+	t.run(ctx)
+}
+
+// term is one stretch of scheduling (one leadership, without leader election the whole
+// run): its own informers, cache and queue, built afresh so that nothing survives from a
+// time another scheduler may have been placing Pods.
+type term struct {
+	*Scheduler
+	cache *cache.Cache
+	queue *queue.Queue
+
+	podInformer, nodeInformer *informer.Informer
+	podLister                 informer.Lister[*corev1.Pod]
+
+	// Owned by the scheduling loop.
+	snap   *framework.Snapshot
+	cursor framework.Cursor
+
+	bindSem, statusSem chan struct{}
+	wg                 sync.WaitGroup
+}
+
+func (s *Scheduler) newTerm() *term {
+	t := &term{
+		Scheduler: s,
+		cache:     cache.New(),
+		queue:     queue.New(s.cfg.Queue),
+		snap:      &framework.Snapshot{},
+		cursor:    framework.Cursor{Last: -1},
+		bindSem:   make(chan struct{}, s.cfg.BindConcurrency),
+		statusSem: make(chan struct{}, statusConcurrency),
+	}
+	t.podInformer = informer.New(s.cfg.Client, scheme.Pods, informer.Options{FieldSelector: podFieldSelector, Logger: s.log})
+	t.nodeInformer = informer.New(s.cfg.Client, scheme.Nodes, informer.Options{Logger: s.log})
+	t.podLister = informer.NewLister[*corev1.Pod](t.podInformer)
+	t.podInformer.AddHandler(informer.HandlerFuncs{AddFunc: t.onPodAdd, UpdateFunc: t.onPodUpdate, DeleteFunc: t.onPodDelete})
+	t.nodeInformer.AddHandler(informer.HandlerFuncs{AddFunc: t.onNodeAdd, UpdateFunc: t.onNodeUpdate, DeleteFunc: t.onNodeDelete})
+	return t
+}
+
+// run watches Pods and Nodes and schedules until ctx ends, then waits for the bindings in
+// flight.
+func (t *term) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var bg sync.WaitGroup
@@ -167,74 +231,72 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		bg.Add(1)
 		go func() { defer bg.Done(); f() }()
 	}
-	start(func() { s.rec.Run(ctx) })
-	start(func() { _ = s.podInformer.Run(ctx) })
-	start(func() { _ = s.nodeInformer.Run(ctx) })
-	start(func() { s.queue.Run(ctx) })
+	start(func() { _ = t.podInformer.Run(ctx) })
+	start(func() { _ = t.nodeInformer.Run(ctx) })
+	start(func() { t.queue.Run(ctx) })
 	defer bg.Wait()
 	defer cancel()
-	if !informer.WaitForSync(ctx, s.podInformer, s.nodeInformer) {
-		return nil
+	if !informer.WaitForSync(ctx, t.podInformer, t.nodeInformer) {
+		return
 	}
-	nodes, pods, _ := s.cache.Counts()
-	s.log.Info("scheduler started", "nodes", nodes, "boundPods", pods, "filters", s.fwk.FilterPlugins(), "scores", s.fwk.ScorePlugins())
+	nodes, pods, _ := t.cache.Counts()
+	t.log.Info("scheduling", "nodes", nodes, "boundPods", pods, "filters", t.fwk.FilterPlugins(), "scores", t.fwk.ScorePlugins())
 	for ctx.Err() == nil {
-		s.scheduleOne(ctx)
+		t.scheduleOne(ctx)
 	}
-	s.wg.Wait()
-	return nil
+	t.wg.Wait()
 }
 
 // scheduleOne takes one Pod from the queue and tries to place it.
-func (s *Scheduler) scheduleOne(ctx context.Context) {
-	qp, err := s.queue.Pop(ctx)
+func (t *term) scheduleOne(ctx context.Context) {
+	qp, err := t.queue.Pop(ctx)
 	if err != nil {
 		return
 	}
-	pi, ok := s.current(qp.Info)
+	pi, ok := t.current(qp.Info)
 	if !ok {
-		s.queue.Done(qp.Info.Key)
+		t.queue.Done(qp.Info.Key)
 		return
 	}
 	qp.Info = pi
 	start := time.Now()
-	s.cache.UpdateSnapshot(s.snap)
-	res, err := s.fwk.Schedule(s.snap, pi, s.cursor)
-	s.metrics.algorithm.Observe(time.Since(start).Seconds())
+	t.cache.UpdateSnapshot(t.snap)
+	res, err := t.fwk.Schedule(t.snap, pi, t.cursor)
+	t.metrics.algorithm.Observe(time.Since(start).Seconds())
 	if err != nil {
 		var fe *framework.FitError
 		if errors.As(err, &fe) || errors.Is(err, framework.ErrNoNodesAvailable) {
-			s.metrics.attempt(resultUnschedulable, start)
-			s.queue.Requeue(qp, true)
-			s.log.Debug("pod unschedulable", "pod", pi.Key, "reason", err)
-			s.failed(ctx, pi, reasonUnschedulable, err.Error())
+			t.metrics.attempt(resultUnschedulable, start)
+			t.queue.Requeue(qp, true)
+			t.log.Debug("pod unschedulable", "pod", pi.Key, "reason", err)
+			t.failed(ctx, pi, reasonUnschedulable, err.Error())
 			return
 		}
-		s.metrics.attempt(resultError, start)
-		s.queue.Requeue(qp, false)
-		s.log.Warn("scheduling failed", "pod", pi.Key, "err", err)
-		s.failed(ctx, pi, reasonSchedulerError, err.Error())
+		t.metrics.attempt(resultError, start)
+		t.queue.Requeue(qp, false)
+		t.log.Warn("scheduling failed", "pod", pi.Key, "err", err)
+		t.failed(ctx, pi, reasonSchedulerError, err.Error())
 		return
 	}
-	s.cursor = res.Next
+	t.cursor = res.Next
 	assumed := pi.WithNode(res.Node)
-	if err := s.cache.AssumePod(assumed); err != nil {
-		s.metrics.attempt(resultError, start)
-		s.queue.Requeue(qp, false)
-		s.log.Warn("assume failed", "pod", pi.Key, "err", err)
+	if err := t.cache.AssumePod(assumed); err != nil {
+		t.metrics.attempt(resultError, start)
+		t.queue.Requeue(qp, false)
+		t.log.Warn("assume failed", "pod", pi.Key, "err", err)
 		return
 	}
-	s.queue.Done(pi.Key)
-	s.bind(ctx, qp, assumed, start)
+	t.queue.Done(pi.Key)
+	t.bind(ctx, qp, assumed, start)
 }
 
 // current returns the informer's latest version of a queued Pod, or false when the Pod is
 // gone, bound, being deleted, or assumed already.
-func (s *Scheduler) current(pi *framework.PodInfo) (*framework.PodInfo, bool) {
+func (t *term) current(pi *framework.PodInfo) (*framework.PodInfo, bool) {
 	md := pi.Pod.GetMetadata()
-	cur, ok := s.podLister.Get(md.GetNamespace(), md.GetName())
+	cur, ok := t.podLister.Get(md.GetNamespace(), md.GetName())
 	if !ok || cur.GetMetadata().GetUid() != pi.UID || cur.GetSpec().GetNodeName() != "" ||
-		cur.GetMetadata().GetDeletionTimestamp() != nil || s.cache.IsAssumed(pi.UID) {
+		cur.GetMetadata().GetDeletionTimestamp() != nil || t.cache.IsAssumed(pi.UID) {
 		return nil, false
 	}
 	if cur.GetMetadata().GetResourceVersion() != md.GetResourceVersion() {
@@ -245,15 +307,15 @@ func (s *Scheduler) current(pi *framework.PodInfo) (*framework.PodInfo, bool) {
 
 // async runs f on its own goroutine once one of sem's slots is free; it waits for a slot,
 // so a slow apiserver slows the loop instead of piling up goroutines.
-func (s *Scheduler) async(ctx context.Context, sem chan struct{}, f func(ctx context.Context)) bool {
+func (t *term) async(ctx context.Context, sem chan struct{}, f func(ctx context.Context)) bool {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
 		return false
 	}
-	s.wg.Add(1)
+	t.wg.Add(1)
 	go func() {
-		defer func() { <-sem; s.wg.Done() }()
+		defer func() { <-sem; t.wg.Done() }()
 		f(ctx)
 	}()
 	return true
