@@ -59,6 +59,11 @@ func Run(ctx context.Context, args []string, streams IOStreams, server string) i
 	if err == nil {
 		return 0
 	}
+	var exit *ExitCodeError
+	if errors.As(err, &exit) {
+		fmt.Fprintln(streams.ErrOut, exit.Error())
+		return exit.Code
+	}
 	var reported *reportedError
 	if !errors.As(err, &reported) {
 		fmt.Fprint(streams.ErrOut, FormatError(err))
@@ -84,6 +89,7 @@ func newRoot(g *globals, server string) *cobra.Command {
 	f.DurationVar(&g.requestTimeout, "request-timeout", 0, "how long to wait for a single server request before giving up (0: no limit)")
 	root.AddCommand(
 		newApply(g), newCreate(g), newGet(g), newDescribe(g), newDelete(g), newVersion(g),
+		newLogs(g), newExec(g),
 	)
 	return root
 }

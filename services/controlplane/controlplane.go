@@ -35,6 +35,9 @@ type Config struct {
 	Controllers bool
 	// Started, if set, is called once everything serves, with the bound addresses.
 	Started func(grpcAddr, httpAddr string)
+	// Agent, if set, runs a node agent in this process once the apiserver is ready
+	// (`berth server --agent`), on its own connection to it.
+	Agent RoleFunc
 }
 
 // Run runs the control plane until ctx ends, then shuts down cleanly: servers stop accepting,
@@ -97,7 +100,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	run := func(f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- f() }()
@@ -118,6 +121,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		if cfg.Controllers {
 			run(func() error { return runInProcess(ctx, gl.Addr().String(), o, log) })
+		}
+		if cfg.Agent != nil {
+			run(func() error { return runAgent(ctx, gl.Addr().String(), o, log, cfg.Agent) })
 		}
 	}()
 	var first error
@@ -145,6 +151,16 @@ func runInProcess(ctx context.Context, grpcAddr string, o *ops.Server, log *slog
 	}
 	defer c.Close()
 	return controller.Run(ctx, controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry})
+}
+
+// runAgent runs the node agent in this process, on its own connection to the apiserver.
+func runAgent(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Logger, fn RoleFunc) error {
+	c, err := client.Dial(ctx, grpcAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(ctx, c, o.Registry, log.With("role", "agent"))
 }
 
 func connectEtcd(ctx context.Context, cfg Config, log *slog.Logger) (*clientv3.Client, func(), error) {
