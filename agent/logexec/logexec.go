@@ -213,10 +213,14 @@ func (s *Server) Exec(stream grpc.BidiStreamingServer[corev1.ExecRequest, corev1
 
 	out := &sender{send: stream.Send}
 	opts := runtime.ExecOptions{
-		Cmd:    start.GetCommand(),
-		Stdout: writerFunc(func(p []byte) error { return out.msg(&corev1.ExecResponse{Response: &corev1.ExecResponse_Stdout{Stdout: p}}) }),
-		Stderr: writerFunc(func(p []byte) error { return out.msg(&corev1.ExecResponse{Response: &corev1.ExecResponse_Stderr{Stderr: p}}) }),
-		TTY:    start.GetTty(),
+		Cmd: start.GetCommand(),
+		Stdout: writerFunc(func(p []byte) error {
+			return out.msg(&corev1.ExecResponse{Response: &corev1.ExecResponse_Stdout{Stdout: p}})
+		}),
+		Stderr: writerFunc(func(p []byte) error {
+			return out.msg(&corev1.ExecResponse{Response: &corev1.ExecResponse_Stderr{Stderr: p}})
+		}),
+		TTY: start.GetTty(),
 	}
 	resize := make(chan runtime.TerminalSize, 4)
 	if start.GetTty() {
