@@ -22,6 +22,7 @@ type config struct {
 	// watchEvents is the number of events in each burst of the watch benchmark.
 	watchEvents int
 	fanout      fanoutConfig
+	agent       agentConfig
 	// profileDir keeps the CPU profiles.
 	profileDir string
 }
@@ -37,6 +38,7 @@ func defaultConfig(quick bool) config {
 			listSizes:   []int{100, 1000},
 			watchEvents: 500,
 			fanout:      fanoutConfig{watchers: 100, conns: 4, rate: 200, duration: 5 * time.Second},
+			agent:       agentConfig{pods: 10, hollowNodes: 100},
 		}
 	}
 	return config{
@@ -45,6 +47,7 @@ func defaultConfig(quick bool) config {
 		listSizes:   []int{1000, 10000},
 		watchEvents: 2000,
 		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
+		agent:       agentConfig{pods: 50, hollowNodes: 1000},
 	}
 }
 
@@ -62,6 +65,8 @@ var benchmarks = []benchmark{
 	{"list", (*runner).list},
 	{"watch", (*runner).watch},
 	{"fanout", (*runner).fanout},
+	{"startup", (*runner).podStartup},
+	{"hollow", (*runner).hollowMemory},
 }
 
 // runner runs the benchmarks against one environment and collects their results.
@@ -78,7 +83,7 @@ type runner struct {
 func main() {
 	var (
 		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
-		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout)")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow)")
 		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
 		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
 	)

@@ -25,6 +25,9 @@ type report struct {
 	watch    []watchRow
 	fanout   *fanoutResult
 	profiles []*profileSummary
+	// startup and hollow are the agent benchmarks' results (bench/agent.go).
+	startup *startupResult
+	hollow  *hollowResult
 }
 
 // comparison is one Berth operation at a concurrency next to its raw etcd counterpart through
@@ -72,6 +75,7 @@ func (r *report) markdown() []byte {
 	r.rawSection(&b)
 	r.watchSection(&b)
 	r.fanoutSection(&b)
+	r.agentSection(&b)
 	r.profileSection(&b)
 	r.limits(&b)
 	return b.Bytes()
@@ -99,6 +103,7 @@ func (r *report) targets(b *bytes.Buffer) {
 			fmt.Sprintf("%s of %s events, %d dropped", fmtInt(f.delivered), fmtInt(f.expected), f.dropped),
 			passMiss(f.delivered == f.expected && f.dropped == 0))
 	}
+	r.agentTargets(t)
 	if len(t.rows) == 0 {
 		return
 	}
