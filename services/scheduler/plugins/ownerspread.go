@@ -1,6 +1,8 @@
 package plugins
 
 import (
+	"math"
+
 	"github.com/berth-dev/berth/services/scheduler/framework"
 )
 
@@ -71,7 +73,7 @@ func (OwnerSpread) NormalizeScore(_ *framework.CycleState, _ *framework.PodInfo,
 			}
 			f = f*(1-zoneWeighting) + zoneWeighting*zs
 		}
-		scores[i].Score = int64(f)
+		scores[i].Score = int64(math.Round(f))
 	}
 	return nil
 }
