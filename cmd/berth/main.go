@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -50,6 +51,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
 	root.AddCommand(controllerCmd(logger))
 	root.AddCommand(gatewayCmd(logger))
+	root.AddCommand(agentCmd(logger))
 	return root
 }
 
@@ -100,6 +102,7 @@ func gatewayCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Command {
 	var cfg controlplane.Config
 	var endpoints string
+	var agentOpts agentOptions
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
@@ -114,6 +117,15 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 			}
 			cfg.Logger = log.With("process", use)
 			cfg.Controllers = use == "server"
+			if agentOpts.enabled {
+				if err := agentOpts.check(); err != nil {
+					return err
+				}
+				if agentOpts.rootDir == "" {
+					agentOpts.rootDir = filepath.Join(cfg.DataDir, "agent")
+				}
+				cfg.Agent = agentOpts.run
+			}
 			return controlplane.Run(cmd.Context(), cfg)
 		},
 	}
@@ -123,6 +135,9 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&cfg.EtcdClientAddr, "etcd-client-addr", "127.0.0.1:0", "host:port the embedded etcd serves clients on")
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:6443", "address of the apiserver's gRPC API")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API (Kubernetes' paths), /healthz, /readyz and /metrics")
+	if use == "server" {
+		agentOpts.addFlags(f, true)
+	}
 	return cmd
 }
 

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/berth-dev/berth/agent"
+	"github.com/berth-dev/berth/agent/runtime"
+	"github.com/berth-dev/berth/pkg/client"
+)
+
+// agentOptions are the flags of `berth agent` and of `berth server --agent`.
+type agentOptions struct {
+	enabled    bool // --agent, for berth server
+	nodeName   string
+	runtime    string
+	rootDir    string
+	agentAddr  string
+	nodeIP     string
+	nodeLabels string
+	hollow     int
+	nodeCPU    string
+	nodeMemory string
+	nodePods   int
+}
+
+// addFlags adds the agent's flags; inServer adds --agent and leaves out the hollow ones.
+func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
+	host, _ := os.Hostname()
+	host = strings.ToLower(host)
+	if inServer {
+		f.BoolVar(&o.enabled, "agent", false, "also run a node agent in this process, so that Pods bound to its Node run here")
+	}
+	f.StringVar(&o.nodeName, "node-name", host, "the Node the agent registers (with --hollow-nodes, the prefix of their names)")
+	f.StringVar(&o.runtime, "runtime", "docker", "the container runtime: docker (the Docker Engine) or fake (simulated containers)")
+	f.StringVar(&o.agentAddr, "agent-addr", "127.0.0.1:10250", "address of the agent's logs/exec service, which the apiserver relays berthctl logs and exec to; its port is advertised in the Node's status")
+	f.StringVar(&o.nodeIP, "node-ip", "", "the Node's InternalIP, where the apiserver reaches the agent (default: the --agent-addr host when it is an IP, else the host's first non-loopback address)")
+	f.StringVar(&o.nodeLabels, "node-labels", "", "extra labels of the Node: key=value,...")
+	if inServer {
+		f.StringVar(&o.rootDir, "root-dir", "", "the agent's directory for the Pods' volumes (default <data-dir>/agent)")
+		return
+	}
+	f.StringVar(&o.rootDir, "root-dir", "./berth-agent", "the agent's directory for the Pods' volumes")
+	f.IntVar(&o.hollow, "hollow-nodes", 0, "run this many hollow Nodes (named <node-name>-0 … -N-1) with the fake runtime, for scale tests")
+	f.StringVar(&o.nodeCPU, "node-cpu", "4", "cpu capacity of a fake Node")
+	f.StringVar(&o.nodeMemory, "node-memory", "16Gi", "memory capacity of a fake Node")
+	f.IntVar(&o.nodePods, "node-pods", agent.DefaultMaxPods, "pods capacity of the Node")
+}
+
+// check validates the flags before anything starts.
+func (o *agentOptions) check() error {
+	switch o.runtime {
+	case "docker", "fake":
+	default:
+		return fmt.Errorf("--runtime: %q is not docker or fake", o.runtime)
+	}
+	if o.hollow < 0 {
+		return fmt.Errorf("--hollow-nodes: %d is negative", o.hollow)
+	}
+	if o.hollow > 0 && o.runtime != "fake" {
+		return fmt.Errorf("--hollow-nodes needs --runtime fake")
+	}
+	if o.nodeName == "" {
+		return fmt.Errorf("--node-name is required (the host name is unknown)")
+	}
+	for _, q := range []struct{ flag, v string }{{"--node-cpu", o.nodeCPU}, {"--node-memory", o.nodeMemory}} {
+		if q.v == "" {
+			continue
+		}
+		if _, err := resource.ParseQuantity(q.v); err != nil {
+			return fmt.Errorf("%s: %q is not a quantity: %w", q.flag, q.v, err)
+		}
+	}
+	if _, err := o.labels(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (o *agentOptions) labels() (map[string]string, error) {
+	if o.nodeLabels == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(o.nodeLabels, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--node-labels: %q is not key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// run is the agent role: it runs until ctx ends.
+func (o *agentOptions) run(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	labels, _ := o.labels()
+	// The runtime bind-mounts volumes from under the root directory: it must be absolute.
+	rootDir, err := filepath.Abs(o.rootDir)
+	if err != nil {
+		return fmt.Errorf("--root-dir: %w", err)
+	}
+	l, err := net.Listen("tcp", o.agentAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --agent-addr %s: %w", o.agentAddr, err)
+	}
+	defer l.Close()
+	cfg := agent.Config{
+		Client: c, NodeName: o.nodeName, RootDir: rootDir, Labels: labels, Logger: log, Metrics: reg,
+		Version: version, Address: o.nodeIP, MaxPods: o.nodePods,
+	}
+	if o.runtime == "fake" {
+		cfg.Capacity = map[string]string{"cpu": o.nodeCPU, "memory": o.nodeMemory, "pods": strconv.Itoa(o.nodePods)}
+	}
+	if o.hollow > 0 {
+		return agent.RunHollow(ctx, agent.HollowConfig{
+			Count: o.hollow, Prefix: o.nodeName, Template: cfg, Listener: l,
+			NewRuntime: func(node string) runtime.Runtime { return newFakeRuntime(node) },
+		})
+	}
+	rt, closeRT, err := o.newRuntime(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer closeRT()
+	cfg.Runtime, cfg.Listener = rt, l
+	log.Info("agent starting", "node", o.nodeName, "runtime", o.runtime, "agentAddr", l.Addr().String())
+	return agent.Run(ctx, cfg)
+}
+
+// agentCmd is `berth agent`: a node agent (or many hollow ones) against an apiserver.
+func agentCmd(logger func() (*slog.Logger, error)) *cobra.Command {
+	var o agentOptions
+	cmd := roleCmd(logger, "agent", "Run a node agent: register a Node and run the Pods bound to it on Docker (or fake ones)", 10248, o.run)
+	o.addFlags(cmd.Flags(), false)
+	cmd.PreRunE = func(*cobra.Command, []string) error { return o.check() }
+	return cmd
+}
