@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/pkg/leaderelection"
 	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/controlplane"
+	"github.com/berth-dev/berth/services/scheduler"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -50,6 +51,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(serverCmd(logger, "server", "Run the whole control plane in one process (embedded etcd by default)"))
 	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
 	root.AddCommand(controllerCmd(logger))
+	root.AddCommand(schedulerCmd(logger))
 	root.AddCommand(gatewayCmd(logger))
 	root.AddCommand(agentCmd(logger))
 	return root
@@ -64,6 +66,28 @@ func controllerCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 			cfg.Client, cfg.Logger, cfg.Metrics, cfg.NoLeaderElection = c, log, reg, !leaderElect
 			return controller.Run(ctx, cfg)
 		})
+	leaderElectionFlags(cmd, &leaderElect, &cfg.LeaderElection)
+	return cmd
+}
+
+// schedulerCmd is `berth scheduler`: the scheduler, leading through a Lease among the
+// schedulers of the same name.
+func schedulerCmd(logger func() (*slog.Logger, error)) *cobra.Command {
+	var cfg scheduler.Config
+	leaderElect := true
+	cmd := roleCmd(logger, "scheduler", "Run the scheduler (places Pods on Nodes) against an apiserver", 10259,
+		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
+			cfg.Client, cfg.Logger, cfg.Metrics, cfg.NoLeaderElection = c, log, reg, !leaderElect
+			return scheduler.Run(ctx, cfg)
+		})
+	// A malformed configuration is refused before anything starts.
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		_, err := scheduler.LoadConfig(cfg.ConfigFile)
+		return err
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.SchedulerName, "scheduler-name", scheduler.DefaultSchedulerName, "place the Pods whose spec.schedulerName is this")
+	f.StringVar(&cfg.ConfigFile, "config", "", "scheduler configuration file (YAML: which plugins run, their order and weights); the built-in default when empty")
 	leaderElectionFlags(cmd, &leaderElect, &cfg.LeaderElection)
 	return cmd
 }

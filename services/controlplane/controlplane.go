@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -16,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/services/apiserver"
 	"github.com/berth-dev/berth/services/apiserver/etcdserver"
 	"github.com/berth-dev/berth/services/controller"
+	"github.com/berth-dev/berth/services/scheduler"
 )
 
 // Config configures the control plane process.
@@ -100,7 +102,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	run := func(f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- f() }()
@@ -121,6 +123,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		if cfg.Controllers {
 			run(func() error { return runInProcess(ctx, gl.Addr().String(), o, log) })
+			run(func() error { return runScheduler(ctx, gl.Addr().String(), o, log) })
 		}
 		if cfg.Agent != nil {
 			run(func() error { return runAgent(ctx, gl.Addr().String(), o, log, cfg.Agent) })
@@ -151,6 +154,21 @@ func runInProcess(ctx context.Context, grpcAddr string, o *ops.Server, log *slog
 	}
 	defer c.Close()
 	return controller.Run(ctx, controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry})
+}
+
+// runScheduler runs the scheduler in this process, on its own connection to the apiserver,
+// leading through the Lease kube-system/kube-scheduler with an identity that is stable across
+// restarts on the same address (so a restarted server takes the Lease back at once).
+func runScheduler(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Logger) error {
+	c, err := client.Dial(ctx, grpcAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	sc := scheduler.Config{Client: c, Logger: log.With("role", "scheduler"), Metrics: o.Registry}
+	host, _ := os.Hostname()
+	sc.LeaderElection.Identity = host + "_berth-server-scheduler_" + grpcAddr
+	return scheduler.Run(ctx, sc)
 }
 
 // runAgent runs the node agent in this process, on its own connection to the apiserver.

@@ -16,6 +16,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/pkg/leaderelection"
 	"github.com/berth-dev/berth/pkg/scheme"
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -415,8 +416,8 @@ func TestBindConflict(t *testing.T) {
 // over.
 func TestLeaderElection(t *testing.T) {
 	e := newEnv(t)
-	le := func(id string) *scheduler.LeaderElection {
-		return &scheduler.LeaderElection{Identity: id, LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 250 * time.Millisecond}
+	le := func(id string) leaderelection.Config {
+		return leaderelection.Config{Identity: id, LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 250 * time.Millisecond}
 	}
 	start := func(id string) context.CancelFunc {
 		s, err := scheduler.New(scheduler.Config{Client: e.c, Identity: id, LeaderElection: le(id), Logger: testLogger(t),

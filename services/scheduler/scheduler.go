@@ -49,8 +49,14 @@ type Config struct {
 	BindConcurrency int
 	// Identity names this instance in Events (the hostname when empty).
 	Identity string
-	// LeaderElection, when set, runs this scheduler as one candidate of a leader election.
-	LeaderElection *LeaderElection
+	// NoLeaderElection schedules at once, without electing a leader: only safe when no other
+	// scheduler of the same name runs against the same apiserver.
+	NoLeaderElection bool
+	// LeaderElection tunes the election among the schedulers of the same name (identity,
+	// lease duration, renew deadline, retry period; the Lease's namespace and name, by
+	// default kube-system and LeaseName); Run sets its client, logger, metrics, recorder and
+	// callbacks.
+	LeaderElection leaderelection.Config
 	// Queue tunes the scheduling queue (tests shorten its backoffs).
 	Queue queue.Options
 }
@@ -74,18 +80,6 @@ func LoadConfig(file string) (framework.Config, error) {
 		return framework.Config{}, fmt.Errorf("%s: %w", file, err)
 	}
 	return cfg, nil
-}
-
-// LeaderElection makes a scheduler one of several candidates with the same name: only the
-// holder of a Lease schedules, and another takes over when it stops or dies.
-type LeaderElection struct {
-	// Namespace and Name name the Lease: kube-system and, by default, kube-scheduler for
-	// default-scheduler (as Kubernetes) or the scheduler's name for others.
-	Namespace, Name string
-	// Identity names this candidate (default: hostname and a random UUID).
-	Identity string
-	// LeaseDuration, RenewDeadline and RetryPeriod default to Kubernetes' 15s, 10s and 2s.
-	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 }
 
 // Scheduler places Pods on Nodes.
@@ -149,32 +143,35 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.Run(ctx)
 }
 
-// Run schedules until ctx ends — with leader election, whenever this candidate leads — and
-// returns once the bindings in flight have finished.
+// Run schedules until ctx ends — unless cfg.NoLeaderElection, only while this candidate
+// leads, afresh each term — and returns once the bindings in flight have finished.
 func (s *Scheduler) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	recDone := make(chan struct{})
 	go func() { defer close(recDone); s.rec.Run(ctx) }()
 	defer func() { cancel(); <-recDone }()
-	le := s.cfg.LeaderElection
-	if le == nil {
+	if s.cfg.NoLeaderElection {
 		s.lead(ctx)
 		return nil
 	}
-	name := le.Name
-	if name == "" {
-		name = s.cfg.SchedulerName
-		if name == defaults.DefaultSchedulerName {
-			name = "kube-scheduler"
-		}
+	le := s.cfg.LeaderElection
+	if le.Name == "" {
+		le.Name = LeaseName(s.cfg.SchedulerName)
 	}
-	return leaderelection.Run(ctx, leaderelection.Config{
-		Client: s.cfg.Client, Namespace: le.Namespace, Name: name, Identity: le.Identity,
-		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod,
-		Logger: s.log, Metrics: s.cfg.Metrics, Recorder: s.rec,
-		OnStartedLeading: s.lead,
-	})
+	le.Client, le.Logger, le.Metrics, le.Recorder = s.cfg.Client, s.log, s.cfg.Metrics, s.rec
+	le.OnStartedLeading = s.lead
+	return leaderelection.Run(ctx, le)
+}
+
+// LeaseName is the Lease (in kube-system) through which the schedulers named schedulerName
+// elect their leader: kube-scheduler for default-scheduler, as in Kubernetes, and the
+// scheduler's own name for the others.
+func LeaseName(schedulerName string) string {
+	if schedulerName == defaults.DefaultSchedulerName || schedulerName == "" {
+		return "kube-scheduler"
+	}
+	return schedulerName
 }
 
 // lead schedules with fresh state until ctx ends.
@@ -320,3 +317,6 @@ func (t *term) async(ctx context.Context, sem chan struct{}, f func(ctx context.
 	}()
 	return true
 }
+
+// DefaultSchedulerName is the scheduler of Pods that name none.
+const DefaultSchedulerName = defaults.DefaultSchedulerName
