@@ -153,7 +153,9 @@ func runInProcess(ctx context.Context, grpcAddr string, o *ops.Server, log *slog
 		return err
 	}
 	defer c.Close()
-	return controller.Run(ctx, controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry})
+	cc := controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry}
+	cc.LeaderElection.Identity = inProcessIdentity(grpcAddr)
+	return controller.Run(ctx, cc)
 }
 
 // runScheduler runs the scheduler in this process, on its own connection to the apiserver,
@@ -179,6 +181,14 @@ func runAgent(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Log
 	}
 	defer c.Close()
 	return fn(ctx, c, o.Registry, log.With("role", "agent"))
+}
+
+// inProcessIdentity is the leader-election identity of the roles `berth server` runs itself:
+// stable across restarts on the same address, so a restarted server takes its Leases back at
+// once instead of waiting for them to expire.
+func inProcessIdentity(grpcAddr string) string {
+	host, _ := os.Hostname()
+	return host + "_berth-server_" + grpcAddr
 }
 
 func connectEtcd(ctx context.Context, cfg Config, log *slog.Logger) (*clientv3.Client, func(), error) {
