@@ -15,7 +15,8 @@ import (
 
 // create measures Pod creates against etcd puts of the same stored bytes. For reference it also
 // measures puts through the in-process etcd client the apiserver uses, and the transaction a
-// create really is (put if the key's mod revision is 0). The Pod creates are CPU-profiled.
+// create really is (put if the key's mod revision is 0). The Pod creates are CPU-profiled. The
+// Pods and keys written are deleted afterwards.
 func (r *runner) create(ctx context.Context) error {
 	puts := map[int]stats{}
 	for _, c := range r.cfg.clients {
@@ -53,7 +54,7 @@ func (r *runner) create(ctx context.Context) error {
 	if err := r.env.createNamespace(ctx, "create"); err != nil {
 		return err
 	}
-	return r.profile("create", func() error {
+	err := r.profile("create", func() error {
 		for _, c := range r.cfg.clients {
 			s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, seq int) (int, error) {
 				p := newPod("create", fmt.Sprintf("c%d-w%d-%d", c, w, seq))
@@ -67,10 +68,15 @@ func (r *runner) create(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return r.cleanup(ctx, podKeyPrefix+"create/", "/bench/put/", "/bench/put-inproc/", "/bench/txn/")
 }
 
 // get measures Pod gets (linearizable, from etcd) against etcd gets of keys holding the same
-// bytes, and gets with resourceVersion "0", which the watch cache serves.
+// bytes, and gets with resourceVersion "0", which the watch cache serves. The Pod gets are
+// CPU-profiled.
 func (r *runner) get(ctx context.Context) error {
 	n := r.cfg.listSizes[0]
 	ns, err := r.ensurePods(ctx, n)
@@ -81,6 +87,7 @@ func (r *runner) get(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	gets := map[int]stats{}
 	for _, c := range r.cfg.clients {
 		rawGet := func(c *clientv3.Client) op {
 			return func(ctx context.Context, _, _ int) (int, error) {
@@ -101,30 +108,43 @@ func (r *runner) get(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("etcd get in-process, %d clients: %w", c, err)
 		}
+		gets[c] = network
 		r.rep.raw = append(r.rep.raw, rawRow{op: "get", clients: c, network: network, inproc: &inproc})
-
-		for _, rv := range []string{"", "0"} {
-			s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
-				p, err := r.env.podClient(w).Get(ctx, &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n)), ResourceVersion: rv})
-				return proto.Size(p), err
-			})
-			if err != nil {
-				return fmt.Errorf("pod get resourceVersion=%q, %d clients: %w", rv, c, err)
-			}
-			name := "Pod get"
-			if rv == "0" {
-				name = "Pod get, resourceVersion=0 (watch cache)"
-			}
-			r.rep.compare = append(r.rep.compare, comparison{op: name, rawOp: "get", clients: c, berth: s, raw: network})
-		}
 	}
-	return nil
+	return r.profile("get", func() error {
+		for _, c := range r.cfg.clients {
+			for _, rv := range []string{"", "0"} {
+				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
+					p, err := r.env.podClient(w).Get(ctx, &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n)), ResourceVersion: rv})
+					return proto.Size(p), err
+				})
+				if err != nil {
+					return fmt.Errorf("pod get resourceVersion=%q, %d clients: %w", rv, c, err)
+				}
+				name := "Pod get"
+				if rv == "0" {
+					name = "Pod get, resourceVersion=0 (watch cache)"
+				}
+				r.rep.compare = append(r.rep.compare, comparison{op: name, rawOp: "get", clients: c, berth: s, raw: gets[c]})
+			}
+		}
+		return nil
+	})
 }
 
 // list measures Pod lists of a namespace (served by the watch cache once it has caught up with
 // etcd's current revision) against etcd range reads of as many keys. Lists are received
-// undecoded (the first is decoded and checked), as raw etcd's clients do not decode Pods.
+// undecoded (the first is decoded and checked), as raw etcd's clients do not decode Pods. The
+// Pod lists are CPU-profiled.
 func (r *runner) list(ctx context.Context) error {
+	type size struct {
+		n      int
+		ns     string
+		bytes  int
+		rawOp  string
+		ranges map[int]stats
+	}
+	var sizes []*size
 	for _, n := range r.cfg.listSizes {
 		ns, err := r.ensurePods(ctx, n)
 		if err != nil {
@@ -135,11 +155,12 @@ func (r *runner) list(ctx context.Context) error {
 			return err
 		}
 		// Every list of a size has the same size: measure it once, outside the runs.
-		size, err := r.listBytes(ctx, ns, n)
+		bytes, err := r.listBytes(ctx, ns, n)
 		if err != nil {
 			return err
 		}
-		rawOp := "range " + count(n)
+		sz := &size{n: n, ns: ns, bytes: bytes, rawOp: "range " + count(n), ranges: map[int]stats{}}
+		sizes = append(sizes, sz)
 		for _, c := range r.cfg.clients {
 			raw, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
 				resp, err := r.env.etcdClient(w).Get(ctx, prefix, clientv3.WithPrefix())
@@ -151,20 +172,8 @@ func (r *runner) list(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("etcd range of %d keys, %d clients: %w", n, c, err)
 			}
-			r.rep.raw = append(r.rep.raw, rawRow{op: rawOp, clients: c, network: raw})
-			bufs := make([][]byte, c)
-			s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
-				err := listFrames(ctx, r.env.apiConns[w%poolSize].Conn(), &metav1.ListOptions{Namespace: ns}, &bufs[w])
-				// The list's resourceVersion may have grown by a digit since the first list.
-				if err == nil && (len(bufs[w]) < size || len(bufs[w]) > size+8) {
-					err = fmt.Errorf("listed %d bytes, want %d", len(bufs[w]), size)
-				}
-				return len(bufs[w]), err
-			})
-			if err != nil {
-				return fmt.Errorf("pod list of %d, %d clients: %w", n, c, err)
-			}
-			r.rep.compare = append(r.rep.compare, comparison{op: "Pod list " + count(n), rawOp: rawOp, clients: c, berth: s, raw: raw})
+			sz.ranges[c] = raw
+			r.rep.raw = append(r.rep.raw, rawRow{op: sz.rawOp, clients: c, network: raw})
 		}
 	}
 	total, err := r.podCount(ctx)
@@ -172,7 +181,26 @@ func (r *runner) list(ctx context.Context) error {
 		return err
 	}
 	r.rep.podsStored = total
-	return nil
+	return r.profile("list", func() error {
+		for _, sz := range sizes {
+			for _, c := range r.cfg.clients {
+				bufs := make([][]byte, c)
+				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
+					err := listFrames(ctx, r.env.apiConns[w%poolSize].Conn(), &metav1.ListOptions{Namespace: sz.ns}, &bufs[w])
+					// The list's resourceVersion may have grown by a digit since the first list.
+					if err == nil && (len(bufs[w]) < sz.bytes || len(bufs[w]) > sz.bytes+8) {
+						err = fmt.Errorf("listed %d bytes, want %d", len(bufs[w]), sz.bytes)
+					}
+					return len(bufs[w]), err
+				})
+				if err != nil {
+					return fmt.Errorf("pod list of %d, %d clients: %w", sz.n, c, err)
+				}
+				r.rep.compare = append(r.rep.compare, comparison{op: "Pod list " + count(sz.n), rawOp: sz.rawOp, clients: c, berth: s, raw: sz.ranges[c]})
+			}
+		}
+		return nil
+	})
 }
 
 // listBytes is the encoded size of the list of the n Pods of namespace ns.

@@ -166,7 +166,7 @@ func (r *runner) fanout(ctx context.Context) error {
 
 	res.summarize(watchers, ackDelay, start)
 	r.rep.fanout = res
-	return nil
+	return r.cleanup(ctx, podKeyPrefix+ns+"/")
 }
 
 // run receives events until the stream ends, recording each Pod's latency from its send time.

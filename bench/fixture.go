@@ -173,3 +173,21 @@ func (r *runner) podCount(ctx context.Context) (int64, error) {
 	}
 	return resp.Count, nil
 }
+
+// cleanup deletes what a benchmark wrote under the key prefixes (Pods go through the
+// apiserver's watch cache as deletions) and compacts etcd's history, so that the benchmarks
+// after it start from the same state. Fixtures are not cleaned up: they are shared.
+func (r *runner) cleanup(ctx context.Context, prefixes ...string) error {
+	var rev int64
+	for _, p := range prefixes {
+		resp, err := r.env.etcd.Client.Delete(ctx, p, clientv3.WithPrefix())
+		if err != nil {
+			return fmt.Errorf("clean up %s: %w", p, err)
+		}
+		rev = resp.Header.Revision
+	}
+	if _, err := r.env.etcd.Client.Compact(ctx, rev, clientv3.WithCompactPhysical()); err != nil {
+		return fmt.Errorf("compact etcd to %d: %w", rev, err)
+	}
+	return nil
+}

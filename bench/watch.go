@@ -51,7 +51,8 @@ type watchFn func(ctx context.Context, w int) (recv func(n int) (int64, time.Tim
 // apiserver's watch cache, which follows those keys; raw etcd watchers watch the same values
 // under another prefix through the network client. A round lasts from the start of the
 // burst to the last event received by the last watcher; rounds repeat for the measured time.
-// Berth streams one message per event; etcd batches the events of a revision.
+// Berth streams one message per event; etcd batches the events of a revision. Berth's rounds
+// are CPU-profiled.
 func (r *runner) watch(ctx context.Context) error {
 	n := r.cfg.watchEvents
 	if err := r.env.createNamespace(ctx, "watch"); err != nil {
@@ -122,18 +123,28 @@ func (r *runner) watch(ctx context.Context) error {
 			return bytes, last, nil
 		}, nil
 	}
+	raws := map[int]burstStats{}
 	for _, c := range r.cfg.clients {
 		raw, err := r.bursts(ctx, c, n, rawBurst, rawWatch)
 		if err != nil {
 			return fmt.Errorf("etcd watch, %d watchers: %w", c, err)
 		}
-		berth, err := r.bursts(ctx, c, n, berthBurst, berthWatch)
-		if err != nil {
-			return fmt.Errorf("pod watch, %d watchers: %w", c, err)
-		}
-		r.rep.watch = append(r.rep.watch, watchRow{watchers: c, events: n, berth: berth, raw: raw})
+		raws[c] = raw
 	}
-	return nil
+	err = r.profile("watch", func() error {
+		for _, c := range r.cfg.clients {
+			berth, err := r.bursts(ctx, c, n, berthBurst, berthWatch)
+			if err != nil {
+				return fmt.Errorf("pod watch, %d watchers: %w", c, err)
+			}
+			r.rep.watch = append(r.rep.watch, watchRow{watchers: c, events: n, berth: berth, raw: raws[c]})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.cleanup(ctx, rawPrefix, podKeyPrefix+"watch/")
 }
 
 // burstTxns returns the transactions that put n Pods of the namespace "watch", as the apiserver
