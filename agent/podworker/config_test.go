@@ -49,7 +49,7 @@ func TestDNSConfig(t *testing.T) {
 func TestContainerConfig(t *testing.T) {
 	pod := &corev1.Pod{
 		Metadata: &metav1.ObjectMeta{Namespace: "ns", Name: "p", Uid: "u"},
-		Spec: &corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsUser: proto.Int64(1000), RunAsGroup: proto.Int64(3000)}},
+		Spec:     &corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsUser: proto.Int64(1000), RunAsGroup: proto.Int64(3000)}},
 	}
 	env := &environment{}
 	env.set("GREETING", "hello")
