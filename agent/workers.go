@@ -1,10 +1,19 @@
 package agent
 
-import "errors"
+import "github.com/berth-dev/berth/agent/podworker"
 
-// newPodWorkers builds the pod workers of agent/podworker for a.
-//
-// TODO(A3): agent/podworker has not landed yet; this is wired to it as soon as it does.
+// newPodWorkers builds the pod workers of agent/podworker for a: they report to a's status
+// manager, record Events through a's recorder and read ConfigMaps and Secrets through a's
+// lookup.
 func newPodWorkers(a *agent) (podWorkers, error) {
-	return nil, errors.New("agent: the pod workers (agent/podworker) are not available yet")
+	return podworker.New(podworker.Config{
+		Runtime:  a.cfg.Runtime,
+		NodeName: a.cfg.NodeName,
+		RootDir:  a.cfg.RootDir,
+		Lookup:   a.lookup,
+		Recorder: a.recorder,
+		Logger:   a.log,
+		Sink:     a.status,
+		HostIP:   a.address,
+	})
 }
