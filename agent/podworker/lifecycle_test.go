@@ -1,7 +1,11 @@
 package podworker
 
 import (
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -9,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/berth-dev/berth/agent/runtime"
 	"github.com/berth-dev/berth/agent/status"
@@ -745,4 +750,60 @@ func TestRuntimeUnavailable(t *testing.T) {
 			t.Errorf("%d sandboxes %d containers, want one each", sbs, cs)
 		}
 	})
+}
+
+// TestHTTPProbesAgainstServer probes a real HTTP server, in real time: readiness follows its
+// health, and a liveness failure restarts the container.
+func TestHTTPProbesAgainstServer(t *testing.T) {
+	var healthy, alive atomic.Bool
+	healthy.Store(true)
+	alive.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := healthy.Load()
+		if r.URL.Path == "/live" {
+			ok = alive.Load()
+		}
+		if !ok {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	portNum, _ := strconv.Atoi(port)
+
+	rt := newFakeRuntime("node-a", "app:1")
+	e := start(t, rt, "node-a")
+	c := ctr("app", "serve")
+	c.Ports = []*corev1.ContainerPort{{Name: "http", ContainerPort: int32(portNum), Protocol: "TCP"}}
+	c.ReadinessProbe = &corev1.Probe{
+		HttpGet:       &corev1.HTTPGetAction{Host: host, Path: "/ready", Port: structpb.NewStringValue("http"), Scheme: "HTTP"},
+		PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1,
+	}
+	c.LivenessProbe = &corev1.Probe{
+		HttpGet:       &corev1.HTTPGetAction{Host: host, Path: "/live", Port: structpb.NewNumberValue(float64(portNum)), Scheme: "HTTP"},
+		PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1,
+	}
+	pod := newPod("http", "Always", c)
+	uid := pod.Metadata.Uid
+	e.m.Update(pod)
+	waitFor := func(what string, cond func(*corev1.PodStatus) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if st := e.sink.last(uid); st != nil && cond(st) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 10s; status %v", what, e.sink.last(uid))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("ready", func(st *corev1.PodStatus) bool { return condition(st, "Ready") == "True" })
+	healthy.Store(false)
+	waitFor("unready", func(st *corev1.PodStatus) bool { return condition(st, "Ready") == "False" })
+	healthy.Store(true)
+	waitFor("ready again", func(st *corev1.PodStatus) bool { return condition(st, "Ready") == "True" })
+	alive.Store(false)
+	waitFor("restarted", func(st *corev1.PodStatus) bool { return st.ContainerStatuses[0].RestartCount >= 1 })
 }
