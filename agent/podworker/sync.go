@@ -100,18 +100,20 @@ func (w *worker) syncPod(ctx context.Context, pod *corev1.Pod) (time.Duration, e
 			w.terminal = true
 			return w.syncFinished(ctx, pod, v)
 		}
-		if err := w.newSandbox(ctx, pod, v); err != nil {
+		sb, err := w.newSandbox(ctx, pod, v)
+		if err != nil {
 			w.report(ctx, pod, rec, nil, false)
 			return w.failed(), nil
 		}
-		rec, err = w.m.cache.get(ctx, w.uid, w.epoch)
-		if err != nil {
-			return 0, err
+		// Go on with the new sandbox without listing again: the old ones are stopped.
+		var sbs []runtime.Sandbox
+		for _, s := range rec.Sandboxes {
+			s.State = runtime.SandboxNotReady
+			sbs = append(sbs, s)
 		}
+		rec.Sandboxes = append(sbs, sb)
 		v = w.view(rec)
-		if v.sandbox == nil {
-			return 0, errors.New("the new sandbox does not run")
-		}
+		v.sandbox = &rec.Sandboxes[len(rec.Sandboxes)-1]
 	}
 	requeue := w.m.cfg.ResyncPeriod
 	next := func(d time.Duration) {
@@ -288,7 +290,7 @@ func (w *worker) syncFinished(ctx context.Context, pod *corev1.Pod, v *view) (ti
 
 // newSandbox replaces a dead or missing sandbox: the containers of the old one are killed
 // (every container restarts in the new one), the old one removed.
-func (w *worker) newSandbox(ctx context.Context, pod *corev1.Pod, v *view) error {
+func (w *worker) newSandbox(ctx context.Context, pod *corev1.Pod, v *view) (runtime.Sandbox, error) {
 	if !v.rec.empty() {
 		w.record(pod, status.Normal, status.EventSandboxChanged, "Pod sandbox changed, it will be killed and re-created.")
 		w.stopProbes()
@@ -312,10 +314,11 @@ func (w *worker) newSandbox(ctx context.Context, pod *corev1.Pod, v *view) error
 		for _, c := range allContainers(pod) {
 			w.waiting[c.GetName()] = status.Waiting{Reason: w.defaultWaiting(pod), Message: msg}
 		}
-		return err
+		return sb, err
 	}
+	w.clearWaiting(status.ContainerCreating)
 	w.m.log.Debug("sandbox running", "pod", podName(pod), "sandbox", sb.ID, "ip", sb.IP)
-	return nil
+	return sb, nil
 }
 
 // removeExtra removes attempts beyond keepAttempts, containers no longer in the spec, and
