@@ -74,7 +74,7 @@ func (r *report) createNote() string {
 	return s.String()
 }
 
-// readNote points at the reads that fall furthest behind raw etcd.
+// readNote explains the reads from the get and list profiles and points at the widest gaps.
 func (r *report) readNote() string {
 	var reads []comparison
 	for _, c := range r.compare {
@@ -84,6 +84,16 @@ func (r *report) readNote() string {
 	}
 	if len(reads) == 0 {
 		return ""
+	}
+	var s strings.Builder
+	s.WriteString("**Reads.** A Get with resourceVersion \"\" is a linearizable etcd read through the in-process client, a decode of the Pod and its encoding for the reply; with resourceVersion \"0\" it is a map lookup in the watch cache, a clone of the cached Pod (which the handler only encodes) and the encoding. ")
+	if p := r.profileNamed("get"); p != nil && p.total > 0 {
+		fmt.Fprintf(&s, "In the profile of the gets the servers spent %s of the CPU (%s); protobuf: %s. ", p.pct(p.roles[roleServer]), p.topComponents(3), p.protobufLine())
+	}
+	s.WriteString("A List without resourceVersion reads etcd's current revision (a linearizable read), waits for the watch cache to reach it, collects the namespace's Pods from the cache (scanning every cached Pod: the cache has no index by namespace) and encodes them all, for every list, where etcd copies the stored bytes. ")
+	if p := r.profileNamed("list"); p != nil && p.total > 0 {
+		fmt.Fprintf(&s, "In the profile of the lists, encoding is %s of all CPU, and gRPC's proto.Size before it %s: protobuf's encoder computes the sizes of nested messages again unless told to use the cached ones. Collecting the Pods from the cache (`watchcache.(*Cache).List`) is %s. ",
+			p.pct(p.protobuf["encode"]), p.pct(p.protobuf["size"]), p.pct(p.berthNamed("watchcache.(*Cache).List")))
 	}
 	slices.SortFunc(reads, func(a, b comparison) int {
 		ra, rb := a.berth.rate()/a.raw.rate(), b.berth.rate()/b.raw.rate()
@@ -99,11 +109,11 @@ func (r *report) readNote() string {
 	for _, c := range reads[:min(3, len(reads))] {
 		worst = append(worst, fmt.Sprintf("%s at %d client%s (%s of etcd's %s)", c.op, c.clients, plural(c.clients), percent(c.berth.rate()/c.raw.rate()), c.rawOp))
 	}
-	return fmt.Sprintf("**Reads.** A Get with resourceVersion \"\" is a linearizable etcd read through the in-process client plus a decode of the Pod and the gRPC hop; with resourceVersion \"0\" it is a map lookup in the watch cache and a clone. A List without resourceVersion first reads etcd's current revision (a linearizable read), waits for the watch cache to reach it, then copies the matching Pods out of the cache (scanning every Pod of the resource, as the cache has no index by namespace) and encodes them: the encoding of the Pods, once per list, is most of the cost for large lists, where etcd only copies stored bytes. The widest gaps: %s.",
-		strings.Join(worst, "; "))
+	fmt.Fprintf(&s, "The widest gaps: %s.", strings.Join(worst, "; "))
+	return s.String()
 }
 
-// watchNote explains the watch throughput figures.
+// watchNote explains the watch throughput figures from the watch profile.
 func (r *report) watchNote() string {
 	if len(r.watch) == 0 {
 		return ""
@@ -112,8 +122,14 @@ func (r *report) watchNote() string {
 	for _, w := range r.watch {
 		parts = append(parts, fmt.Sprintf("%s at %d watcher%s", percent(w.berth.rate()/w.raw.rate()), w.watchers, plural(w.watchers)))
 	}
-	return fmt.Sprintf("**Watch throughput.** Berth delivers %s of etcd's event throughput. etcd sends the events of a revision in one message and encodes each once; the apiserver decodes each event once into its cache, then every watcher's stream encodes every event it sends again, in a message of its own, with the gRPC framing and flow control that go with it.",
+	var s strings.Builder
+	fmt.Fprintf(&s, "**Watch throughput.** Berth delivers %s of etcd's event throughput. etcd sends the events of a revision in one message and encodes each event once; the apiserver decodes each event once into its cache, then every watcher's stream encodes every event it sends again, in a message of its own. ",
 		strings.Join(parts, ", "))
+	if p := r.profileNamed("watch"); p != nil && p.total > 0 {
+		fmt.Fprintf(&s, "In the profile of the bursts the streams' send loop (`resourceServer.Watch`) is %s of all CPU, encoding %s (gRPC's proto.Size before it %s), the cache's decode of the events (`watchcache.(*Cache).apply`) %s.",
+			p.pct(p.berthNamed("apiserver.resourceServer[…].Watch")), p.pct(p.protobuf["encode"]), p.pct(p.protobuf["size"]), p.pct(p.berthNamed("watchcache.(*Cache).apply")))
+	}
+	return s.String()
 }
 
 // fanoutNote explains the fan-out figures from the fan-out profile.
@@ -130,8 +146,8 @@ func (r *report) fanoutNote() string {
 		return s.String()
 	}
 	send := p.berthNamed("apiserver.resourceServer[…].Watch")
-	fmt.Fprintf(&s, "The servers spent %s of the CPU (%s), and the watch streams' send loop (`resourceServer.Watch`, with the encoding and gRPC sends under it) %s on its own. ",
-		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send))
+	fmt.Fprintf(&s, "The servers spent %s of the CPU (%s), and the watch streams' send loop (`resourceServer.Watch`, with the encoding and gRPC sends under it) %s on its own; encoding is %s, gRPC's proto.Size before it %s. ",
+		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send), p.pct(p.protobuf["encode"]), p.pct(p.protobuf["size"]))
 	s.WriteString("The watch cache shares one decoded object per event among all watchers, but each watcher's stream marshals it again: an event to 1,000 watchers is encoded 1,000 times, identically. ")
 	if send > p.total/3 {
 		s.WriteString("That is the limit here: encoding each event once (lazily, on its first send) and handing the same bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of the apiserver's fan-out CPU. ")

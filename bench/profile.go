@@ -40,6 +40,8 @@ type profileSummary struct {
 	berth []share
 	// berthAll is the cumulative CPU of every Berth function, wrappers included.
 	berthAll []share
+	// protobuf is the servers' cumulative CPU in protobuf's entry points, by protobufCalls.
+	protobuf map[string]time.Duration
 	// flat is the CPU of the servers' hottest functions, themselves only.
 	flat []share
 }
@@ -106,10 +108,20 @@ var components = []struct{ prefix, name string }{
 	{"go.uber.org/zap", "logging"},
 }
 
+// protobufCalls name protobuf's entry points by what they do, to tell encoding from decoding
+// and cloning in the servers' CPU. "size" is proto.Size called on its own, as gRPC's codec does
+// before it encodes a message (encoding computes the sizes of nested messages again).
+var protobufCalls = []struct{ fn, what string }{
+	{"google.golang.org/protobuf/proto.MarshalOptions.marshal", "encode"},
+	{"google.golang.org/protobuf/proto.MarshalOptions.size", "size"},
+	{"google.golang.org/protobuf/proto.UnmarshalOptions.unmarshal", "decode"},
+	{"google.golang.org/protobuf/proto.Clone", "clone"},
+}
+
 // summarizeProfile charges each sample to a role and, for the servers' samples, to a component
 // and to the Berth functions on its stack.
 func summarizeProfile(name string, samples []profSample, wall time.Duration) *profileSummary {
-	sum := &profileSummary{name: name, wall: wall, roles: map[string]time.Duration{}}
+	sum := &profileSummary{name: name, wall: wall, roles: map[string]time.Duration{}, protobuf: map[string]time.Duration{}}
 	comps := map[string]*share{}
 	berth := map[string]time.Duration{}
 	// through[f][g] is the CPU of Berth function f spent in its nearest Berth callee g.
@@ -157,6 +169,11 @@ func summarizeProfile(name string, samples []profSample, wall time.Duration) *pr
 		if len(s.stack) > 0 {
 			flat[shortName(s.stack[0])] += cpu
 		}
+		for _, pc := range protobufCalls {
+			if slices.Contains(s.stack, pc.fn) {
+				sum.protobuf[pc.what] += cpu
+			}
+		}
 	}
 	for _, c := range comps {
 		sum.components = append(sum.components, *c)
@@ -172,8 +189,8 @@ func summarizeProfile(name string, samples []profSample, wall time.Duration) *pr
 			}
 		}
 	}
-	sum.berth = topShares(toShares(berth), 12)
-	sum.flat = topShares(toShares(flat), 10)
+	sum.berth = topShares(toShares(berth), 10)
+	sum.flat = topShares(toShares(flat), 8)
 	return sum
 }
 

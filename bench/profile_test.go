@@ -155,6 +155,12 @@ func TestSummarizeProfile(t *testing.T) {
 	if slices.Contains(names, "apiserver.(*metrics).unary") {
 		t.Errorf("the pass-through interceptor is listed: %q", names)
 	}
+	if got := p.protobuf["encode"]; got != 20*time.Millisecond {
+		t.Errorf("protobuf encoding = %v, want 20ms", got)
+	}
+	if got := p.protobufLine(); got != "encode 22%, decode 5.6%" {
+		t.Errorf("protobufLine = %q", got)
+	}
 	if got := p.berthNamed("apiserver.(*metrics).unary"); got != 30*time.Millisecond {
 		t.Errorf("berthNamed(interceptor) = %v, want 30ms", got)
 	}

@@ -301,9 +301,15 @@ func (r *report) profileSection(b *bytes.Buffer) {
 		fmt.Fprintf(b, "The servers' CPU by the code that spent it (the first function from the leaf outside Go's standard library; allocation and system calls count for the code that made them):\n\n")
 		t := &table{header: []string{"Component", "Share of all CPU", "of which system calls", "of which allocation"}, align: "lrrr"}
 		for _, c := range p.components {
+			if c.cpu*200 < p.total { // under 0.5%
+				continue
+			}
 			t.add(c.name, p.pct(c.cpu), p.pct(c.syscall), p.pct(c.alloc))
 		}
 		t.write(b)
+		if pb := p.protobufLine(); pb != "" {
+			fmt.Fprintf(b, "\nIn protobuf's entry points (cumulative, servers only): %s.\n", pb)
+		}
 		if len(p.berth) > 0 {
 			fmt.Fprintf(b, "\nBerth's functions in the servers, cumulative (with what they call):\n\n")
 			t := &table{header: []string{"Function", "Share of all CPU"}, align: "lr"}
@@ -325,10 +331,31 @@ func profileTitle(name string) string {
 	switch name {
 	case "create":
 		return "Pod create runs"
+	case "get":
+		return "Pod get runs"
+	case "list":
+		return "Pod list runs"
+	case "watch":
+		return "Watch bursts"
 	case "fanout":
 		return "Fan-out run"
 	}
 	return name
+}
+
+// protobufLine says how much of the servers' CPU went into protobuf's entry points.
+func (p *profileSummary) protobufLine() string {
+	var parts []string
+	for _, pc := range protobufCalls {
+		if d := p.protobuf[pc.what]; d > 0 {
+			label := pc.what
+			if pc.what == "size" {
+				label = "proto.Size before encoding"
+			}
+			parts = append(parts, fmt.Sprintf("%s %s", label, p.pct(d)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // roleLine says how the profile's CPU divides between the servers, the clients and the runtime.
