@@ -65,7 +65,7 @@ type timing struct {
 // is extended, up to maxStretch times its length, until it does, so that slow operations at
 // high concurrency are measured rather than all left in flight at its end.
 const (
-	minRounds  = 2
+	minRounds  = 1
 	maxStretch = 10
 )
 
