@@ -31,8 +31,8 @@ type HollowConfig struct {
 	// Address, timings. Its NodeName, Runtime, Listener and Port are ignored; its RootDir
 	// holds one directory per Node.
 	Template Config
-	// NewRuntime returns the runtime of one hollow Node (the fake runtime). Required.
-	NewRuntime func(nodeName string) runtime.Runtime
+	// NewRuntime returns the runtime of the i-th hollow Node (the fake runtime). Required.
+	NewRuntime func(i int, nodeName string) runtime.Runtime
 	// Listener, when set, serves the Log and Exec RPCs of every hollow Node; they all
 	// advertise its port.
 	Listener net.Listener
@@ -73,7 +73,7 @@ func RunHollow(ctx context.Context, cfg HollowConfig) error {
 	for i := range agents {
 		c := base
 		c.NodeName = fmt.Sprintf("%s-%d", prefix, i)
-		c.Runtime = cfg.NewRuntime(c.NodeName)
+		c.Runtime = cfg.NewRuntime(i, c.NodeName)
 		if base.RootDir != "" {
 			c.RootDir = filepath.Join(base.RootDir, c.NodeName)
 		}

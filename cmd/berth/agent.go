@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/berth-dev/berth/agent"
-	"github.com/berth-dev/berth/agent/runtime"
 	"github.com/berth-dev/berth/pkg/client"
 )
 
@@ -129,7 +128,7 @@ func (o *agentOptions) run(ctx context.Context, c *client.Client, reg prometheus
 	if o.hollow > 0 {
 		return agent.RunHollow(ctx, agent.HollowConfig{
 			Count: o.hollow, Prefix: o.nodeName, Template: cfg, Listener: l,
-			NewRuntime: func(node string) runtime.Runtime { return newFakeRuntime(node) },
+			NewRuntime: newHollowRuntime,
 		})
 	}
 	rt, closeRT, err := o.newRuntime(ctx, log)
