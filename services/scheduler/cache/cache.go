@@ -271,7 +271,11 @@ func (c *Cache) UpdateSnapshot(snap *framework.Snapshot) {
 		}
 		clone := it.info.Clone()
 		if existing, ok := snap.ByName[name]; ok {
-			// Nodes holds the same pointer: update it in place.
+			if !existing.SameLabels(clone) {
+				snap.LabelsGeneration++
+			}
+			// Nodes holds the same pointer: update it in place, keeping its place.
+			clone.Index = existing.Index
 			*existing = *clone
 		} else {
 			snap.ByName[name] = clone
@@ -293,6 +297,7 @@ func (c *Cache) UpdateSnapshot(snap *framework.Snapshot) {
 		}
 		snap.Nodes = nodes
 		snap.Order = c.orderGen
+		snap.Reindex()
 	}
 	snap.Generation = c.generation
 }

@@ -183,4 +183,22 @@ func TestSnapshotNodesComeAndGo(t *testing.T) {
 	if got := names(snap); got != "[a:0 b:0 c:0]" {
 		t.Fatalf("snapshot %s after a moved to z2", got)
 	}
+	// Label columns follow label changes.
+	zone := func(name string) int32 {
+		col := snap.LabelColumn(framework.LabelZone)
+		return col.IDs[snap.Get(name).Index]
+	}
+	if zone("b") == zone("c") || zone("a") != zone("c") {
+		t.Fatalf("zone ids a=%d b=%d c=%d", zone("a"), zone("b"), zone("c"))
+	}
+	n := node("c", "z3")
+	n.Metadata.Labels["extra"] = "1"
+	c.UpdateNode(n)
+	c.UpdateSnapshot(snap)
+	if zone("b") != zone("c") || zone("a") == zone("c") {
+		t.Fatalf("after c moved to z3: zone ids a=%d b=%d c=%d", zone("a"), zone("b"), zone("c"))
+	}
+	if col := snap.LabelColumn("extra"); col.IDs[snap.Get("c").Index] != col.ID("1") || col.ID("2") != framework.NoSuchValue {
+		t.Fatalf("column of extra: %v", col.IDs)
+	}
 }

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"runtime"
 )
 
 // Framework runs the plugins a Config lists. It is immutable once built, so one Framework
@@ -39,10 +38,7 @@ func New(cfg Config, reg Registry) (*Framework, error) {
 		}
 		return p
 	}
-	f := &Framework{percentage: cfg.PercentageOfNodesToScore, parallelism: int(cfg.Parallelism)}
-	if f.parallelism == 0 {
-		f.parallelism = runtime.GOMAXPROCS(0)
-	}
+	f := &Framework{percentage: cfg.PercentageOfNodesToScore, parallelism: max(int(cfg.Parallelism), 1)}
 	for _, ref := range cfg.Plugins.Filter {
 		p := get(ref.Name)
 		f.filters = append(f.filters, p.(FilterPlugin))

@@ -3,6 +3,7 @@ package framework
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Snapshot is a read-only view of the cluster for one scheduling decision: every Node with
@@ -18,6 +19,70 @@ type Snapshot struct {
 	Generation int64
 	// Order is the cache's generation of the Node order Nodes follows.
 	Order int64
+	// LabelsGeneration changes whenever Nodes or the labels of a Node change; LabelColumn's
+	// columns are kept until it does.
+	LabelsGeneration int64
+
+	mu         sync.Mutex
+	columns    map[string]*LabelColumn
+	columnsFor int64
+}
+
+// LabelColumn is the value of one label key on every Node of a snapshot, each value
+// replaced by a number: what filters compare, for thousands of Nodes per Pod, instead of
+// looking the label up in each Node's map.
+type LabelColumn struct {
+	// IDs[i] identifies the value of Nodes[i]'s label (Nodes[i].Index is i); 0 when the Node
+	// lacks the label.
+	IDs []int32
+	ids map[string]int32
+}
+
+// ID is the number of a label value; NoSuchValue when no Node has it.
+func (c *LabelColumn) ID(value string) int32 {
+	if id, ok := c.ids[value]; ok {
+		return id
+	}
+	return NoSuchValue
+}
+
+// NoSuchValue is the ID of a value no Node has: no Node's entry equals it.
+const NoSuchValue int32 = -1
+
+// LabelColumn returns the column of a label key, building it on first use.
+func (s *Snapshot) LabelColumn(key string) *LabelColumn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.columns == nil || s.columnsFor != s.LabelsGeneration {
+		s.columns, s.columnsFor = map[string]*LabelColumn{}, s.LabelsGeneration
+	}
+	if c, ok := s.columns[key]; ok {
+		return c
+	}
+	c := &LabelColumn{IDs: make([]int32, len(s.Nodes)), ids: map[string]int32{}}
+	for i, n := range s.Nodes {
+		v, ok := n.labels[key]
+		if !ok {
+			continue
+		}
+		id, ok := c.ids[v]
+		if !ok {
+			id = int32(len(c.ids) + 1)
+			c.ids[v] = id
+		}
+		c.IDs[i] = id
+	}
+	s.columns[key] = c
+	return c
+}
+
+// Reindex numbers the Nodes by their place in Nodes (NodeInfo.Index) and drops the label
+// columns: the cache calls it after changing the list.
+func (s *Snapshot) Reindex() {
+	for i, n := range s.Nodes {
+		n.Index = i
+	}
+	s.LabelsGeneration++
 }
 
 // NewSnapshot returns a snapshot of nodes, ordered by zone then name, interleaved.
@@ -35,6 +100,7 @@ func NewSnapshot(nodes ...*NodeInfo) *Snapshot {
 	for _, name := range InterleaveZones(names, zones) {
 		s.Nodes = append(s.Nodes, s.ByName[name])
 	}
+	s.Reindex()
 	return s
 }
 

@@ -1,7 +1,9 @@
 package framework
 
 import (
+	"maps"
 	"slices"
+	"unique"
 
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 )
@@ -29,10 +31,16 @@ type PodInfo struct {
 	HostPorts []HostPort
 	// OwnerUID is the uid of the Pod's controller (the ownerReference with controller: true).
 	OwnerUID string
+	// Owner is OwnerUID interned: comparing two is comparing two pointers.
+	Owner unique.Handle[string]
 	// Priority is spec.priority (0 when unset).
 	Priority int32
 	// Terminating is true once the Pod has a deletionTimestamp.
 	Terminating bool
+	// namespace and labels are the Pod's, kept here so that plugins counting the Pods of a
+	// Node read them without following the Pod's pointers.
+	namespace string
+	labels    map[string]string
 }
 
 // HostPort is a host port a Pod uses. IP "" and "0.0.0.0" mean every address.
@@ -56,6 +64,8 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 	spec := pod.GetSpec()
 	pi := &PodInfo{
 		Pod:         pod,
+		namespace:   md.GetNamespace(),
+		labels:      md.GetLabels(),
 		Key:         md.GetNamespace() + "/" + md.GetName(),
 		UID:         md.GetUid(),
 		NodeName:    spec.GetNodeName(),
@@ -81,6 +91,7 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 	for _, ref := range md.GetOwnerReferences() {
 		if ref.GetController() {
 			pi.OwnerUID = ref.GetUid()
+			pi.Owner = unique.Make(pi.OwnerUID)
 			break
 		}
 	}
@@ -95,10 +106,10 @@ func (pi *PodInfo) WithNode(node string) *PodInfo {
 }
 
 // Namespace is the Pod's namespace.
-func (pi *PodInfo) Namespace() string { return pi.Pod.GetMetadata().GetNamespace() }
+func (pi *PodInfo) Namespace() string { return pi.namespace }
 
 // Labels are the Pod's labels.
-func (pi *PodInfo) Labels() map[string]string { return pi.Pod.GetMetadata().GetLabels() }
+func (pi *PodInfo) Labels() map[string]string { return pi.labels }
 
 // NodeInfo is a Node with the Pods placed or assumed on it and what they add up to. Nodes of
 // a Snapshot are read-only.
@@ -113,8 +124,13 @@ type NodeInfo struct {
 	Requested, NonZeroRequested Resource
 	// UsedPorts are the host ports of the Pods.
 	UsedPorts []HostPort
+	// owners counts the Pods of each controller that are not terminating: a short list, read
+	// for every Node scored, so kept in one piece of memory rather than a map.
+	owners []ownerCount
 	// Generation increases with every change; the cache uses it to update snapshots.
 	Generation int64
+	// Index is the Node's place in its Snapshot's Nodes.
+	Index int
 	// Zone is the Node's topology zone ("region:\x00:zone"), "" when it has no zone labels.
 	Zone string
 	// Ready is whether the Node's Ready condition is True; NotReadyTaint is the taint key
@@ -122,6 +138,11 @@ type NodeInfo struct {
 	Ready bool
 	// BadAllocatable names allocatable quantities that did not parse.
 	BadAllocatable []string
+	// Unschedulable and Taints are the Node's spec.unschedulable and spec.taints, and labels
+	// its labels: kept here so that filters read them without following the Node's pointers.
+	Unschedulable bool
+	Taints        []*corev1.Taint
+	labels        map[string]string
 }
 
 // Taints Kubernetes' node lifecycle puts on Nodes that are not ready.
@@ -148,7 +169,10 @@ func (ni *NodeInfo) SetNode(node *corev1.Node) {
 	ni.Node = node
 	ni.Name = node.GetMetadata().GetName()
 	ni.Allocatable, ni.BadAllocatable = ParseResourceList(node.GetStatus().GetAllocatable())
-	ni.Zone = ZoneKey(node.GetMetadata().GetLabels())
+	ni.labels = node.GetMetadata().GetLabels()
+	ni.Unschedulable = node.GetSpec().GetUnschedulable()
+	ni.Taints = node.GetSpec().GetTaints()
+	ni.Zone = ZoneKey(ni.labels)
 	ni.Ready = false
 	for _, c := range node.GetStatus().GetConditions() {
 		if c.GetType() == "Ready" {
@@ -188,7 +212,40 @@ func (ni *NodeInfo) AddPod(p *PodInfo) {
 	ni.Requested.Add(&p.Requests)
 	ni.NonZeroRequested.Add(&p.NonZeroRequests)
 	ni.UsedPorts = append(ni.UsedPorts, p.HostPorts...)
+	if p.OwnerUID != "" && !p.Terminating {
+		ni.countOwner(p.Owner, 1)
+	}
 	ni.Generation++
+}
+
+type ownerCount struct {
+	owner unique.Handle[string]
+	n     int32
+}
+
+func (ni *NodeInfo) countOwner(owner unique.Handle[string], delta int32) {
+	for i := range ni.owners {
+		if ni.owners[i].owner == owner {
+			if ni.owners[i].n += delta; ni.owners[i].n <= 0 {
+				ni.owners = slices.Delete(ni.owners, i, i+1)
+			}
+			return
+		}
+	}
+	if delta > 0 {
+		ni.owners = append(ni.owners, ownerCount{owner: owner, n: delta})
+	}
+}
+
+// OwnedPods is the number of Pods of the controller owner (a PodInfo's Owner) on the Node, not
+// counting terminating ones.
+func (ni *NodeInfo) OwnedPods(owner unique.Handle[string]) int64 {
+	for _, o := range ni.owners {
+		if o.owner == owner {
+			return int64(o.n)
+		}
+	}
+	return 0
 }
 
 // RemovePod removes the Pod with uid from the Node; false if it is not there.
@@ -204,6 +261,9 @@ func (ni *NodeInfo) RemovePod(uid string) bool {
 	ni.Pods = ni.Pods[:last]
 	ni.Requested.Sub(&p.Requests)
 	ni.NonZeroRequested.Sub(&p.NonZeroRequests)
+	if p.OwnerUID != "" && !p.Terminating {
+		ni.countOwner(p.Owner, -1)
+	}
 	if len(p.HostPorts) > 0 {
 		ni.UsedPorts = ni.UsedPorts[:0]
 		for _, q := range ni.Pods {
@@ -235,8 +295,12 @@ func (ni *NodeInfo) Clone() *NodeInfo {
 	c.Allocatable = ni.Allocatable.Clone()
 	c.Requested = ni.Requested.Clone()
 	c.NonZeroRequested = ni.NonZeroRequested.Clone()
+	c.owners = slices.Clone(ni.owners)
 	return &c
 }
 
 // Labels are the Node's labels.
-func (ni *NodeInfo) Labels() map[string]string { return ni.Node.GetMetadata().GetLabels() }
+func (ni *NodeInfo) Labels() map[string]string { return ni.labels }
+
+// SameLabels reports whether two NodeInfos have the same labels.
+func (ni *NodeInfo) SameLabels(o *NodeInfo) bool { return maps.Equal(ni.labels, o.labels) }

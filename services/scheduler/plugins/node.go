@@ -32,7 +32,7 @@ func (NodeUnschedulable) Name() string { return NodeUnschedulableName }
 
 // Filter implements framework.FilterPlugin.
 func (NodeUnschedulable) Filter(_ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
-	if !node.Node.GetSpec().GetUnschedulable() {
+	if !node.Unschedulable {
 		return nil
 	}
 	if tolerates(pod.Pod.GetSpec().GetTolerations(), framework.TaintNodeUnschedulable, "", "NoSchedule") {
@@ -113,7 +113,7 @@ func (TaintToleration) Name() string { return TaintTolerationName }
 
 // Filter implements framework.FilterPlugin.
 func (TaintToleration) Filter(_ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
-	taints := node.Node.GetSpec().GetTaints()
+	taints := node.Taints
 	if len(taints) == 0 {
 		return nil
 	}
@@ -149,7 +149,7 @@ func (TaintToleration) PreScore(state *framework.CycleState, pod *framework.PodI
 func (TaintToleration) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
 	tols, _ := state.Read(taintTolerationKey).([]*corev1.Toleration)
 	var n int64
-	for _, t := range node.Node.GetSpec().GetTaints() {
+	for _, t := range node.Taints {
 		if t.GetEffect() == "PreferNoSchedule" && !tolerates(tols, t.GetKey(), t.GetValue(), t.GetEffect()) {
 			n++
 		}

@@ -28,11 +28,12 @@ var (
 
 // PreFilter implements framework.PreFilterPlugin: it compiles the Pod's selector and
 // required terms once; Pods with neither skip the Filter.
-func (NodeAffinity) PreFilter(state *framework.CycleState, pod *framework.PodInfo, _ *framework.Snapshot) *framework.Status {
+func (NodeAffinity) PreFilter(state *framework.CycleState, pod *framework.PodInfo, snap *framework.Snapshot) *framework.Status {
 	m := requiredNodeAffinity(pod.Pod.GetSpec())
 	if m == nil {
 		return skipStatus
 	}
+	m.compile(snap)
 	state.Write(nodeAffinityFilterKey, m)
 	return nil
 }
@@ -90,7 +91,9 @@ func (NodeAffinity) NormalizeScore(_ *framework.CycleState, _ *framework.PodInfo
 
 // nodeMatcher is a Pod's nodeSelector and required node affinity, compiled.
 type nodeMatcher struct {
-	selector map[string]string
+	selector []labelPair
+	// selectorCols is selector resolved against a snapshot's label columns (see compile).
+	selectorCols []colReq
 	// terms are ORed; nil means no required affinity, an empty non-nil slice matches nothing.
 	terms []nodeTerm
 }
@@ -102,7 +105,10 @@ func requiredNodeAffinity(spec *corev1.PodSpec) *nodeMatcher {
 	if len(sel) == 0 && req == nil {
 		return nil
 	}
-	m := &nodeMatcher{selector: sel}
+	m := &nodeMatcher{}
+	for k, v := range sel {
+		m.selector = append(m.selector, labelPair{k, v})
+	}
 	if req != nil {
 		m.terms = make([]nodeTerm, 0, len(req.GetNodeSelectorTerms()))
 		for _, t := range req.GetNodeSelectorTerms() {
@@ -117,10 +123,18 @@ func (m *nodeMatcher) matches(node *framework.NodeInfo) bool {
 	if m == nil {
 		return true
 	}
-	labels := node.Labels()
-	for k, v := range m.selector {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
+	if m.selectorCols != nil && node.Index < len(m.selectorCols[0].col.IDs) {
+		for i := range m.selectorCols {
+			if !m.selectorCols[i].matches(node.Index) {
+				return false
+			}
+		}
+	} else {
+		labels := node.Labels()
+		for _, kv := range m.selector {
+			if got, ok := labels[kv.key]; !ok || got != kv.value {
+				return false
+			}
 		}
 	}
 	if m.terms == nil {
@@ -132,6 +146,68 @@ func (m *nodeMatcher) matches(node *framework.NodeInfo) bool {
 		}
 	}
 	return false
+}
+
+type labelPair struct{ key, value string }
+
+// colReq is a requirement on a label (In, NotIn, Exists, DoesNotExist) resolved against a
+// snapshot's label column: matching a Node reads one number from an array instead of looking
+// up its labels, which for thousands of Nodes per Pod is most of the filter's cost.
+type colReq struct {
+	col *framework.LabelColumn
+	op  string
+	ids []int32
+}
+
+func newColReq(snap *framework.Snapshot, key, op string, values []string) *colReq {
+	r := &colReq{col: snap.LabelColumn(key), op: op}
+	for _, v := range values {
+		r.ids = append(r.ids, r.col.ID(v))
+	}
+	return r
+}
+
+func (r *colReq) matches(i int) bool {
+	id := r.col.IDs[i]
+	switch r.op {
+	case "In":
+		return id != 0 && slices.Contains(r.ids, id)
+	case "NotIn":
+		return id == 0 || !slices.Contains(r.ids, id)
+	case "Exists":
+		return id != 0
+	case "DoesNotExist":
+		return id == 0
+	}
+	return false
+}
+
+// compile resolves the label requirements against snap's label columns, for the Filter of
+// snap's Nodes.
+func (m *nodeMatcher) compile(snap *framework.Snapshot) {
+	if snap == nil || len(snap.Nodes) == 0 {
+		return
+	}
+	if len(m.selector) > 0 {
+		m.selectorCols = make([]colReq, len(m.selector))
+		for i, kv := range m.selector {
+			m.selectorCols[i] = *newColReq(snap, kv.key, "In", []string{kv.value})
+		}
+	}
+	for i := range m.terms {
+		t := &m.terms[i]
+		if t.invalid {
+			continue
+		}
+		for j := range t.reqs {
+			r := &t.reqs[j]
+			switch {
+			case r.field:
+			case r.op == "In" || r.op == "NotIn" || r.op == "Exists" || r.op == "DoesNotExist":
+				r.col = newColReq(snap, r.key, r.op, r.values)
+			}
+		}
+	}
 }
 
 // nodeTerm is a NodeSelectorTerm: all its requirements must hold. A term without any, or
@@ -147,6 +223,8 @@ type nodeRequirement struct {
 	values []string
 	num    int64 // the value of Gt and Lt
 	field  bool  // a matchFields requirement (metadata.name)
+	// col is the requirement resolved against a snapshot, when compiled.
+	col *colReq
 }
 
 func compileTerm(t *corev1.NodeSelectorTerm) nodeTerm {
@@ -202,6 +280,12 @@ func (t *nodeTerm) matches(node *framework.NodeInfo) bool {
 	labels := node.Labels()
 	for i := range t.reqs {
 		r := &t.reqs[i]
+		if r.col != nil && node.Index < len(r.col.col.IDs) {
+			if !r.col.matches(node.Index) {
+				return false
+			}
+			continue
+		}
 		var v string
 		var has bool
 		if r.field {

@@ -47,9 +47,18 @@ func TestNodeAffinityFilter(t *testing.T) {
 		{"unknown operator", requiredTerms(reqs{req("zone", "Near", "a")}), ReasonNodeAffinity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := filter(t, NodeAffinity{}, framework.NewPodInfo(newPod(tc.pod)), nodeInfo(node), nil)
+			pod := framework.NewPodInfo(newPod(tc.pod))
+			got := filter(t, NodeAffinity{}, pod, nodeInfo(node), nil)
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			// Without PreFilter the requirements are matched against the labels directly,
+			// not through the snapshot's label columns: the same answer.
+			if tc.want != "skip" {
+				direct := NodeAffinity{}.Filter(&framework.CycleState{}, pod, nodeInfo(node)).Message()
+				if direct != tc.want {
+					t.Errorf("without PreFilter: got %q, want %q", direct, tc.want)
+				}
 			}
 		})
 	}

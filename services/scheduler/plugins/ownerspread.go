@@ -33,18 +33,7 @@ func (OwnerSpread) PreScore(_ *framework.CycleState, pod *framework.PodInfo, _ *
 
 // Score implements framework.ScorePlugin: the raw count of the controller's Pods on the Node.
 func (OwnerSpread) Score(_ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
-	return countOwned(node, pod), nil
-}
-
-func countOwned(node *framework.NodeInfo, pod *framework.PodInfo) int64 {
-	var n int64
-	ns := pod.Namespace()
-	for _, p := range node.Pods {
-		if p.OwnerUID == pod.OwnerUID && !p.Terminating && p.Namespace() == ns {
-			n++
-		}
-	}
-	return n
+	return node.OwnedPods(pod.Owner), nil
 }
 
 // NormalizeScore implements framework.ScoreNormalizer: fewer is better, for the Node and,
