@@ -110,6 +110,9 @@ func mainErr(ctx context.Context, out, run string, quick bool, profiles string) 
 	if err := os.WriteFile(out, rep.markdown(), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	if len(rep.failed) > 0 {
+		return fmt.Errorf("%d benchmark(s) failed; %s says which and why", len(rep.failed), out)
+	}
 	return nil
 }
 
@@ -156,7 +159,8 @@ func runBenchmarks(ctx context.Context, cfg config, selected []benchmark) (*repo
 	return r.rep, nil
 }
 
-// runAll connects the clients, then runs the selected benchmarks in order.
+// runAll connects the clients, then runs the selected benchmarks in order. A benchmark that
+// fails is recorded in the report and the others still run.
 func (r *runner) runAll(ctx context.Context, selected []benchmark) error {
 	if err := r.env.connect(ctx); err != nil {
 		return err
@@ -168,7 +172,12 @@ func (r *runner) runAll(ctx context.Context, selected []benchmark) error {
 		t := time.Now()
 		fmt.Fprintf(os.Stderr, "bench: %s...\n", b.name)
 		if err := b.run(r, ctx); err != nil {
-			return fmt.Errorf("%s: %w", b.name, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w", b.name, err)
+			}
+			fmt.Fprintf(os.Stderr, "bench: %s failed: %v\n", b.name, err)
+			r.rep.failed = append(r.rep.failed, failure{name: b.name, err: err})
+			continue
 		}
 		r.rep.ran = append(r.rep.ran, b.name)
 		fmt.Fprintf(os.Stderr, "bench: %s done in %s\n", b.name, time.Since(t).Round(100*time.Millisecond))

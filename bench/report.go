@@ -25,9 +25,28 @@ type report struct {
 	watch    []watchRow
 	fanout   *fanoutResult
 	profiles []*profileSummary
+	// failed are the benchmarks that failed.
+	failed []failure
 	// startup and hollow are the agent benchmarks' results (bench/agent.go).
 	startup *startupResult
 	hollow  *hollowResult
+}
+
+// failure is a benchmark that failed, and why.
+type failure struct {
+	name string
+	err  error
+}
+
+// failures lists the benchmarks that failed: their results are missing from the report.
+func (r *report) failures(b *bytes.Buffer) {
+	if len(r.failed) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Failed benchmarks\n\nThese benchmarks failed; their results are missing below.\n\n")
+	for _, f := range r.failed {
+		fmt.Fprintf(b, "- **%s**: %s\n", f.name, strings.ReplaceAll(f.err.Error(), "\n", " "))
+	}
 }
 
 // comparison is one Berth operation at a concurrency next to its raw etcd counterpart through
@@ -68,6 +87,7 @@ func (r *report) markdown() []byte {
 	if r.cfg.quick {
 		w("\n**This is a `-quick` smoke run: fewer clients, shorter runs and smaller fixtures. Its numbers are not the reference.**\n")
 	}
+	r.failures(&b)
 	r.targets(&b)
 	r.machineSection(&b)
 	r.method(&b)

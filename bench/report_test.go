@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,18 @@ func TestMarkdownRendersEverySection(t *testing.T) {
 	}
 	if strings.Contains(md, "%!") {
 		t.Errorf("report has a formatting error:\n%s", md)
+	}
+}
+
+func TestFailuresSection(t *testing.T) {
+	var b bytes.Buffer
+	(&report{}).failures(&b)
+	if b.Len() != 0 {
+		t.Errorf("a report without failures has a failures section:\n%s", b.String())
+	}
+	r := &report{failed: []failure{{name: "startup", err: errors.New("the agent exited\nlog: no runtime")}}}
+	r.failures(&b)
+	if want := "- **startup**: the agent exited log: no runtime\n"; !strings.Contains(b.String(), "## Failed benchmarks") || !strings.Contains(b.String(), want) {
+		t.Errorf("failures section:\n%s\nwant a line %q", b.String(), want)
 	}
 }
