@@ -43,7 +43,7 @@ func defaultConfig(quick bool) config {
 	}
 	return config{
 		clients:     []int{1, 16, 64},
-		timing:      timing{warmup: 500 * time.Millisecond, measure: 3 * time.Second},
+		timing:      timing{warmup: 400 * time.Millisecond, measure: 2500 * time.Millisecond},
 		listSizes:   []int{1000, 10000},
 		watchEvents: 2000,
 		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
@@ -67,6 +67,7 @@ var benchmarks = []benchmark{
 	{"fanout", (*runner).fanout},
 	{"startup", (*runner).podStartup},
 	{"hollow", (*runner).hollowMemory},
+	{"scheduler", (*runner).scheduler},
 }
 
 // runner runs the benchmarks against one environment and collects their results.
@@ -83,7 +84,7 @@ type runner struct {
 func main() {
 	var (
 		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
-		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow)")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler)")
 		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
 		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
 	)

@@ -90,6 +90,7 @@ var components = []struct{ prefix, name string }{
 	{"github.com/berth-dev/berth/services/apiserver", "Berth apiserver (registry, watch cache, gRPC adapter)"},
 	{"github.com/berth-dev/berth/pkg/validation", "Berth validation"},
 	{"github.com/berth-dev/berth/pkg/defaults", "Berth defaulting"},
+	{"github.com/berth-dev/berth/services/scheduler", "Berth scheduler"},
 	{"github.com/berth-dev/berth/", "Berth, other packages"},
 	{"go.etcd.io/etcd/server/", "etcd server (raft, WAL, MVCC, bbolt)"},
 	{"go.etcd.io/raft/", "etcd server (raft, WAL, MVCC, bbolt)"},

@@ -30,6 +30,8 @@ type report struct {
 	// startup and hollow are the agent benchmarks' results (bench/agent.go).
 	startup *startupResult
 	hollow  *hollowResult
+	// sched holds the scheduler benchmarks' results (bench/scheduler.go).
+	sched []*schedResult
 }
 
 // failure is a benchmark that failed, and why.
@@ -96,6 +98,7 @@ func (r *report) markdown() []byte {
 	r.watchSection(&b)
 	r.fanoutSection(&b)
 	r.agentSection(&b)
+	r.schedSection(&b)
 	r.profileSection(&b)
 	r.limits(&b)
 	return b.Bytes()
@@ -124,6 +127,7 @@ func (r *report) targets(b *bytes.Buffer) {
 			passMiss(f.delivered == f.expected && f.dropped == 0))
 	}
 	r.agentTargets(t)
+	r.schedTargets(t)
 	if len(t.rows) == 0 {
 		return
 	}
