@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
+
 	"github.com/berth-dev/berth/agent/runtime"
 )
 
@@ -156,8 +158,8 @@ func (r *Runtime) Info(ctx context.Context) (runtime.NodeInfo, error) {
 	return info, nil
 }
 
-// EnsureImage succeeds with a made-up ID for every image but those FailImage named and those
-// of a registry under .invalid.
+// EnsureImage succeeds with a made-up ID for every image but those FailImage named, those of
+// a registry under .invalid and invalid references (runtime.ErrImagePull, as Docker's).
 func (r *Runtime) EnsureImage(ctx context.Context, image, pull string) (string, error) {
 	switch pull {
 	case "", "Always", "IfNotPresent", "Never":
@@ -168,6 +170,9 @@ func (r *Runtime) EnsureImage(ctx context.Context, image, pull string) (string, 
 	defer r.mu.Unlock()
 	if err := r.check("image " + image); err != nil {
 		return "", err
+	}
+	if _, err := reference.ParseNormalizedNamed(image); err != nil {
+		return "", fmt.Errorf("image %q: %w: invalid image name: %w", image, runtime.ErrImagePull, err)
 	}
 	if msg, failing := r.failing(image); failing {
 		if pull == "Never" {

@@ -330,3 +330,48 @@ func BenchmarkHollowNode(b *testing.B) {
 	b.ReportMetric(float64(int64(ms1.HeapAlloc)-int64(ms0.HeapAlloc))/float64(b.N), "heap-bytes/node")
 	goruntime.KeepAlive(keep)
 }
+
+// FuzzEnvBehavior: any environment gives a behaviour without panicking, never a negative run.
+func FuzzEnvBehavior(f *testing.F) {
+	for _, seed := range []string{
+		EnvExitCode + "=3", EnvRunFor + "=1m", EnvRunFor + "=-5s", EnvOOM + "=1", EnvLogs + "=a\nb",
+		EnvStartError + "=boom", "=", "NOEQUALS", EnvExitCode + "=99999999999999999999",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, kv string) {
+		b := EnvBehavior(runtime.ContainerConfig{Env: []string{kv}})
+		if b.RunFor < 0 {
+			t.Errorf("EnvBehavior(%q).RunFor = %s", kv, b.RunFor)
+		}
+	})
+}
+
+// FuzzEnsureImage: any image name and policy gives an ID or one of the documented errors.
+func FuzzEnsureImage(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"busybox", "Always"}, {"registry.invalid/a:1", "IfNotPresent"}, {"x.invalid:1/y", "Never"},
+		{"invalid/", ""}, {":", "Sometimes"}, {"/", "Never"}, {"a.invalid:/b", "Always"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	r := New(Config{})
+	f.Fuzz(func(t *testing.T, image, pull string) {
+		id, err := r.EnsureImage(context.Background(), image, pull)
+		switch {
+		case err == nil:
+			if !strings.HasPrefix(id, "sha256:") {
+				t.Errorf("EnsureImage(%q, %q) = %q", image, pull, id)
+			}
+		case errors.Is(err, runtime.ErrNotFound):
+			if pull != "Never" {
+				t.Errorf("EnsureImage(%q, %q) = %v: not found without Never", image, pull, err)
+			}
+		case errors.Is(err, runtime.ErrImagePull):
+		default:
+			if pull == "" || pull == "Always" || pull == "IfNotPresent" || pull == "Never" {
+				t.Errorf("EnsureImage(%q, %q) = %v", image, pull, err)
+			}
+		}
+	})
+}

@@ -13,7 +13,8 @@
 //     unknown sandbox and CreateContainer in one wrap runtime.ErrNotFound; removing what is
 //     gone already is no error; RemoveSandbox removes the sandbox's containers too;
 //   - EnsureImage of a missing image is runtime.ErrNotFound with "Never" and
-//     runtime.ErrImagePull otherwise;
+//     runtime.ErrImagePull otherwise, naming the image; an invalid reference is
+//     runtime.ErrImagePull; an unknown pull policy is an error;
 //   - Logs honours TailLines, Timestamps and Follow (which ends when the container stops, or
 //     with nil when ctx ends); Exec feeds stdin and returns the exit code.
 package runtimetest

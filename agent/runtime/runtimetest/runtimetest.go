@@ -220,6 +220,9 @@ func (s *suite) testImages(t *testing.T) {
 	if _, err := s.rt.EnsureImage(ctx, s.cfg.Image, "Sometimes"); err == nil {
 		t.Error("EnsureImage with pull policy Sometimes succeeded")
 	}
+	if _, err := s.rt.EnsureImage(ctx, "Not/A/Valid:Reference:", "IfNotPresent"); !errors.Is(err, runtime.ErrImagePull) {
+		t.Errorf("EnsureImage of an invalid reference = %v, want ErrImagePull", err)
+	}
 	if _, err := s.rt.EnsureImage(ctx, s.cfg.MissingImage, "Never"); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("EnsureImage(missing, Never) = %v, want ErrNotFound", err)
 	}
