@@ -89,7 +89,7 @@ func (a *agent) keepLease(ctx context.Context) {
 		a.metrics.leaseRenewals.WithLabelValues(result(err)).Inc()
 		wait := a.cfg.RenewInterval
 		if err != nil {
-			a.log.Warn("lease renewal failed", "node", a.cfg.NodeName, "err", err, "retryIn", backoff)
+			a.log.Warn("lease renewal failed", "err", err, "retryIn", backoff)
 			wait, backoff = backoff, min(2*backoff, a.cfg.RenewInterval)
 		} else {
 			backoff = 200 * time.Millisecond

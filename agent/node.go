@@ -149,12 +149,12 @@ func (a *agent) register(ctx context.Context, st nodeState) error {
 	obj, err := a.nodes.Create(ctx, want)
 	switch {
 	case err == nil:
-		a.log.Info("node registered", "node", a.cfg.NodeName)
+		a.log.Info("node registered")
 	case kerrors.IsAlreadyExists(err):
 		if obj, err = a.updateNodeLabels(ctx, want.GetMetadata().GetLabels()); err != nil {
 			return err
 		}
-		a.log.Info("node exists, updated", "node", a.cfg.NodeName)
+		a.log.Info("node exists, updated")
 	default:
 		return fmt.Errorf("register node %s: %w", a.cfg.NodeName, err)
 	}
@@ -215,7 +215,7 @@ func (a *agent) writeNodeStatus(ctx context.Context, st nodeState) error {
 		case kerrors.IsNotFound(err):
 			// Someone deleted the Node: register it again.
 			a.metrics.statusUpdates.WithLabelValues("node", "error").Inc()
-			a.log.Warn("node was deleted, registering it again", "node", a.cfg.NodeName)
+			a.log.Warn("node was deleted, registering it again")
 			return a.register(ctx, st)
 		default:
 			a.metrics.statusUpdates.WithLabelValues("node", "error").Inc()
@@ -276,15 +276,15 @@ func (a *agent) syncNodeStatus(ctx context.Context) {
 		}
 		if (st.err == nil) != a.ready {
 			if st.err != nil {
-				a.log.Warn("node not ready: the runtime does not answer", "node", a.cfg.NodeName, "err", st.err)
+				a.log.Warn("node not ready: the runtime does not answer", "err", st.err)
 				a.recorder.Eventf(a.node, "Normal", "NodeNotReady", "Node %s status is now: NodeNotReady", a.cfg.NodeName)
 			} else {
-				a.log.Info("node ready", "node", a.cfg.NodeName)
+				a.log.Info("node ready")
 				a.recorder.Eventf(a.node, "Normal", "NodeReady", "Node %s status is now: NodeReady", a.cfg.NodeName)
 			}
 		}
 		if err := a.writeNodeStatus(ctx, st); err != nil && ctx.Err() == nil {
-			a.log.Warn("node status", "node", a.cfg.NodeName, "err", err)
+			a.log.Warn("node status", "err", err)
 		}
 	}
 }

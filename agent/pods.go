@@ -55,7 +55,7 @@ func (a *agent) followAssignments(ctx context.Context) error {
 	if err := a.workers.Adopt(ctx, bound); err != nil {
 		return fmt.Errorf("adopt the containers of node %s: %w", a.cfg.NodeName, err)
 	}
-	a.log.Info("following pod assignments", "node", a.cfg.NodeName, "pods", len(bound))
+	a.log.Info("following pod assignments", "pods", len(bound))
 	a.assigned.AddHandler(informer.HandlerFuncs{
 		AddFunc: func(obj scheme.Object) {
 			a.metrics.assignedPods.Inc()

@@ -131,7 +131,7 @@ func (o *agentOptions) run(ctx context.Context, c *client.Client, reg prometheus
 			NewRuntime: newHollowRuntime,
 		})
 	}
-	rt, closeRT, err := o.newRuntime(ctx, log)
+	rt, closeRT, err := o.newRuntime(ctx, rootDir, log)
 	if err != nil {
 		return err
 	}
