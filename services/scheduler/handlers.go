@@ -32,17 +32,17 @@ func (t *term) onPodAdd(obj scheme.Object) {
 
 func (t *term) onPodUpdate(oldObj, obj scheme.Object) {
 	old, p := oldObj.(*corev1.Pod), obj.(*corev1.Pod)
-	if assigned(p) {
-		if !assigned(old) {
-			t.queue.Delete(framework.NewPodInfo(p).Key)
-		}
-		t.cache.UpdatePod(framework.NewPodInfo(p))
-		return
-	}
-	if !t.responsible(p) {
+	if !assigned(p) && !t.responsible(p) {
 		return
 	}
 	pi := framework.NewPodInfo(p)
+	if assigned(p) {
+		if !assigned(old) {
+			t.queue.Delete(pi.Key)
+		}
+		t.cache.UpdatePod(pi)
+		return
+	}
 	if pi.Terminating {
 		t.queue.Delete(pi.Key)
 		return

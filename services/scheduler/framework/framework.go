@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"sync"
 )
 
 // Framework runs the plugins a Config lists. It is immutable once built, so one Framework
@@ -14,6 +15,7 @@ type Framework struct {
 
 	percentage  int32
 	parallelism int
+	scratch     sync.Pool // of *scratch
 }
 
 type weightedScore struct {
@@ -39,6 +41,7 @@ func New(cfg Config, reg Registry) (*Framework, error) {
 		return p
 	}
 	f := &Framework{percentage: cfg.PercentageOfNodesToScore, parallelism: max(int(cfg.Parallelism), 1)}
+	f.scratch.New = func() any { return &scratch{} }
 	for _, ref := range cfg.Plugins.Filter {
 		p := get(ref.Name)
 		f.filters = append(f.filters, p.(FilterPlugin))

@@ -101,8 +101,10 @@ func (f *Framework) Schedule(snap *Snapshot, pod *PodInfo, cur Cursor) (Result, 
 	}
 
 	// Filter, until enough feasible Nodes are found.
+	sc := f.scratch.Get().(*scratch)
+	defer f.scratch.Put(sc)
 	want := NumFeasibleNodesToFind(f.percentage, n)
-	fs, err := f.findFeasible(state, skip, pod, nodes, start, want)
+	fs, err := f.findFeasible(state, skip, pod, nodes, start, want, sc)
 	if err != nil {
 		return Result{}, err
 	}
@@ -117,7 +119,7 @@ func (f *Framework) Schedule(snap *Snapshot, pod *PodInfo, cur Cursor) (Result, 
 	}
 
 	// Score the feasible Nodes.
-	totals, err := f.score(state, pod, snap, fs.feasible)
+	totals, err := f.score(state, pod, snap, fs.feasible, sc)
 	if err != nil {
 		return Result{}, err
 	}
@@ -174,14 +176,24 @@ func (s *search) fitError(n int) *FitError {
 // parallelThreshold is the fewest Nodes worth splitting between goroutines.
 const parallelThreshold = 256
 
+// scratch holds the buffers of one decision, kept between decisions so that a decision
+// over thousands of Nodes allocates next to nothing.
+type scratch struct {
+	feasible      []int
+	feasibleNodes []*NodeInfo
+	totals        []int64
+	scores        []NodeScore
+}
+
 // findFeasible filters nodes from start (wrapping around) until want of them fit or every
 // Node was tried.
-func (f *Framework) findFeasible(state *CycleState, skip []bool, pod *PodInfo, nodes []*NodeInfo, start, want int) (*search, error) {
+func (f *Framework) findFeasible(state *CycleState, skip []bool, pod *PodInfo, nodes []*NodeInfo, start, want int, sc *scratch) (*search, error) {
 	n := len(nodes)
 	if f.parallelism > 1 && n >= parallelThreshold {
 		return f.findFeasibleParallel(state, skip, pod, nodes, start, want)
 	}
-	s := &search{feasible: make([]int, 0, min(want, n))}
+	s := &search{feasible: sc.feasible[:0]}
+	defer func() { sc.feasible = s.feasible[:0] }()
 	for i := 0; i < n; i++ {
 		idx := (start + i) % n
 		st, plugin := f.runFilters(state, skip, pod, nodes[idx])
@@ -292,13 +304,18 @@ func chunkSize(n, workers int) int {
 
 // score runs PreScore, Score and NormalizeScore over the feasible Nodes and returns each
 // Node's weighted total.
-func (f *Framework) score(state *CycleState, pod *PodInfo, snap *Snapshot, feasible []int) ([]int64, error) {
-	feasibleNodes := make([]*NodeInfo, len(feasible))
-	for i, idx := range feasible {
-		feasibleNodes[i] = snap.Nodes[idx]
+func (f *Framework) score(state *CycleState, pod *PodInfo, snap *Snapshot, feasible []int, sc *scratch) ([]int64, error) {
+	feasibleNodes := sc.feasibleNodes[:0]
+	for _, idx := range feasible {
+		feasibleNodes = append(feasibleNodes, snap.Nodes[idx])
 	}
-	totals := make([]int64, len(feasible))
-	scores := make([]NodeScore, len(feasible))
+	totals := append(sc.totals[:0], make([]int64, len(feasible))...)
+	scores := append(sc.scores[:0], make([]NodeScore, len(feasible))...)
+	defer func() {
+		clear(feasibleNodes)
+		clear(scores)
+		sc.feasibleNodes, sc.totals, sc.scores = feasibleNodes[:0], totals[:0], scores[:0]
+	}()
 	for _, p := range f.scores {
 		if p.preScore != nil {
 			st := p.preScore.PreScore(state, pod, snap, feasibleNodes)

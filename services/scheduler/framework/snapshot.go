@@ -46,6 +46,22 @@ func (c *LabelColumn) ID(value string) int32 {
 	return NoSuchValue
 }
 
+// Values is the number of distinct values: IDs lie in [0, Values()].
+func (c *LabelColumn) Values() int { return len(c.ids) }
+
+// NodeID is the ID of a Node's value: from the column for the snapshot's Nodes, from the
+// Node's labels for another (NoSuchValue when no Node of the snapshot has it).
+func (c *LabelColumn) NodeID(n *NodeInfo, key string) int32 {
+	if n.Index < len(c.IDs) && n.Index >= 0 {
+		return c.IDs[n.Index]
+	}
+	v, ok := n.labels[key]
+	if !ok {
+		return 0
+	}
+	return c.ID(v)
+}
+
 // NoSuchValue is the ID of a value no Node has: no Node's entry equals it.
 const NoSuchValue int32 = -1
 

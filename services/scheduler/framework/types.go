@@ -3,6 +3,7 @@ package framework
 import (
 	"maps"
 	"slices"
+	"strings"
 	"unique"
 
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -33,6 +34,10 @@ type PodInfo struct {
 	OwnerUID string
 	// Owner is OwnerUID interned: comparing two is comparing two pointers.
 	Owner unique.Handle[string]
+	// LabelSet interns the Pod's namespace and labels: the Pods of a Node with the same
+	// LabelSet are counted together (NodeInfo.LabelSets), and a selector is matched once per
+	// LabelSet rather than once per Pod.
+	LabelSet unique.Handle[string]
 	// Priority is spec.priority (0 when unset).
 	Priority int32
 	// Terminating is true once the Pod has a deletionTimestamp.
@@ -72,6 +77,7 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 		Priority:    spec.GetPriority(),
 		Terminating: md.GetDeletionTimestamp() != nil,
 	}
+	pi.LabelSet = unique.Make(labelSetKey(pi.namespace, pi.labels))
 	pi.Requests, pi.NonZeroRequests = PodRequests(spec)
 	for _, c := range spec.GetContainers() {
 		for _, p := range c.GetPorts() {
@@ -96,6 +102,27 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 		}
 	}
 	return pi
+}
+
+// labelSetKey is a namespace and labels as one string, the same for equal labels.
+func labelSetKey(ns string, labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	n := len(ns)
+	for k, v := range labels {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 2
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(ns)
+	for _, k := range keys {
+		b.WriteByte(0)
+		b.WriteString(k)
+		b.WriteByte(1)
+		b.WriteString(labels[k])
+	}
+	return b.String()
 }
 
 // WithNode returns a copy of pi placed on node: what the scheduler assumes while it binds.
@@ -127,6 +154,8 @@ type NodeInfo struct {
 	// owners counts the Pods of each controller that are not terminating: a short list, read
 	// for every Node scored, so kept in one piece of memory rather than a map.
 	owners []ownerCount
+	// labelSets counts the Pods of each LabelSet that are not terminating.
+	labelSets []LabelSetCount
 	// Generation increases with every change; the cache uses it to update snapshots.
 	Generation int64
 	// Index is the Node's place in its Snapshot's Nodes.
@@ -212,10 +241,38 @@ func (ni *NodeInfo) AddPod(p *PodInfo) {
 	ni.Requested.Add(&p.Requests)
 	ni.NonZeroRequested.Add(&p.NonZeroRequests)
 	ni.UsedPorts = append(ni.UsedPorts, p.HostPorts...)
-	if p.OwnerUID != "" && !p.Terminating {
-		ni.countOwner(p.Owner, 1)
+	if !p.Terminating {
+		if p.OwnerUID != "" {
+			ni.countOwner(p.Owner, 1)
+		}
+		ni.countLabelSet(p, 1)
 	}
 	ni.Generation++
+}
+
+// LabelSetCount is a number of Pods on a Node with the same namespace and labels.
+type LabelSetCount struct {
+	Set       unique.Handle[string]
+	Namespace string
+	Labels    map[string]string
+	Pods      int32
+}
+
+// LabelSets are the Node's Pods that are not terminating, by LabelSet.
+func (ni *NodeInfo) LabelSets() []LabelSetCount { return ni.labelSets }
+
+func (ni *NodeInfo) countLabelSet(p *PodInfo, delta int32) {
+	for i := range ni.labelSets {
+		if ni.labelSets[i].Set == p.LabelSet {
+			if ni.labelSets[i].Pods += delta; ni.labelSets[i].Pods <= 0 {
+				ni.labelSets = slices.Delete(ni.labelSets, i, i+1)
+			}
+			return
+		}
+	}
+	if delta > 0 {
+		ni.labelSets = append(ni.labelSets, LabelSetCount{Set: p.LabelSet, Namespace: p.namespace, Labels: p.labels, Pods: delta})
+	}
 }
 
 type ownerCount struct {
@@ -261,8 +318,11 @@ func (ni *NodeInfo) RemovePod(uid string) bool {
 	ni.Pods = ni.Pods[:last]
 	ni.Requested.Sub(&p.Requests)
 	ni.NonZeroRequested.Sub(&p.NonZeroRequests)
-	if p.OwnerUID != "" && !p.Terminating {
-		ni.countOwner(p.Owner, -1)
+	if !p.Terminating {
+		if p.OwnerUID != "" {
+			ni.countOwner(p.Owner, -1)
+		}
+		ni.countLabelSet(p, -1)
 	}
 	if len(p.HostPorts) > 0 {
 		ni.UsedPorts = ni.UsedPorts[:0]
@@ -296,6 +356,7 @@ func (ni *NodeInfo) Clone() *NodeInfo {
 	c.Requested = ni.Requested.Clone()
 	c.NonZeroRequested = ni.NonZeroRequested.Clone()
 	c.owners = slices.Clone(ni.owners)
+	c.labelSets = slices.Clone(ni.labelSets)
 	return &c
 }
 

@@ -56,13 +56,15 @@ type preferredTerm struct {
 }
 
 // PreScore implements framework.PreScorePlugin: Pods without preferred terms skip the Score.
-func (NodeAffinity) PreScore(state *framework.CycleState, pod *framework.PodInfo, _ *framework.Snapshot, _ []*framework.NodeInfo) *framework.Status {
+func (NodeAffinity) PreScore(state *framework.CycleState, pod *framework.PodInfo, snap *framework.Snapshot, _ []*framework.NodeInfo) *framework.Status {
 	var terms []preferredTerm
 	for _, p := range pod.Pod.GetSpec().GetAffinity().GetNodeAffinity().GetPreferredDuringSchedulingIgnoredDuringExecution() {
 		if p.GetWeight() == 0 {
 			continue
 		}
-		terms = append(terms, preferredTerm{weight: int64(p.GetWeight()), term: compileTerm(p.GetPreference())})
+		t := preferredTerm{weight: int64(p.GetWeight()), term: compileTerm(p.GetPreference())}
+		t.term.compile(snap)
+		terms = append(terms, t)
 	}
 	if len(terms) == 0 {
 		return skipStatus
@@ -75,9 +77,9 @@ func (NodeAffinity) PreScore(state *framework.CycleState, pod *framework.PodInfo
 func (NodeAffinity) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
 	terms, _ := state.Read(nodeAffinityScoreKey).([]preferredTerm)
 	var s int64
-	for _, t := range terms {
-		if t.term.matches(node) {
-			s += t.weight
+	for i := range terms {
+		if terms[i].term.matches(node) {
+			s += terms[i].weight
 		}
 	}
 	return s, nil
@@ -185,7 +187,7 @@ func (r *colReq) matches(i int) bool {
 // compile resolves the label requirements against snap's label columns, for the Filter of
 // snap's Nodes.
 func (m *nodeMatcher) compile(snap *framework.Snapshot) {
-	if snap == nil || len(snap.Nodes) == 0 {
+	if m == nil || snap == nil || len(snap.Nodes) == 0 {
 		return
 	}
 	if len(m.selector) > 0 {
@@ -195,17 +197,21 @@ func (m *nodeMatcher) compile(snap *framework.Snapshot) {
 		}
 	}
 	for i := range m.terms {
-		t := &m.terms[i]
-		if t.invalid {
-			continue
-		}
-		for j := range t.reqs {
-			r := &t.reqs[j]
-			switch {
-			case r.field:
-			case r.op == "In" || r.op == "NotIn" || r.op == "Exists" || r.op == "DoesNotExist":
-				r.col = newColReq(snap, r.key, r.op, r.values)
-			}
+		m.terms[i].compile(snap)
+	}
+}
+
+// compile resolves the term's label requirements against snap's label columns.
+func (t *nodeTerm) compile(snap *framework.Snapshot) {
+	if t.invalid || snap == nil || len(snap.Nodes) == 0 {
+		return
+	}
+	for j := range t.reqs {
+		r := &t.reqs[j]
+		switch {
+		case r.field:
+		case r.op == "In" || r.op == "NotIn" || r.op == "Exists" || r.op == "DoesNotExist":
+			r.col = newColReq(snap, r.key, r.op, r.values)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package plugins
 
 import (
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"testing"
 
 	"github.com/berth-dev/berth/services/scheduler/framework"
@@ -112,5 +113,40 @@ func TestPodTopologySpreadScore(t *testing.T) {
 	}
 	if got := scores(t, PodTopologySpread{}, framework.NewPodInfo(newPod(app)), nodes...); got != nil {
 		t.Errorf("a Pod without constraints was scored: %v", got)
+	}
+}
+
+// Only the Pods of the Pod's namespace that are not terminating count, however many share
+// their labels.
+func TestPodTopologySpreadCounts(t *testing.T) {
+	app := podLabels("app", "web")
+	otherNS := func(p *corev1.Pod) { p.Metadata.Namespace = "other" }
+	terminating := func(p *corev1.Pod) { p.Metadata.DeletionTimestamp = timestamppb.Now() }
+	nodes := []*framework.NodeInfo{
+		nodeInfo(newNode("a1", nodeLabels(framework.LabelZone, "a")), newPod(app), newPod(app, otherNS), newPod(app, otherNS)),
+		nodeInfo(newNode("b1", nodeLabels(framework.LabelZone, "b")), newPod(app, terminating), newPod(app, terminating)),
+		nodeInfo(newNode("c1", nodeLabels(framework.LabelZone, "c")), newPod(app), newPod(podLabels("app", "db"))),
+	}
+	snap := framework.NewSnapshot(nodes...)
+	pod := framework.NewPodInfo(newPod(app, spread(1, framework.LabelZone, "DoNotSchedule", map[string]string{"app": "web"})))
+	// Counts: a=1, b=0, c=1: b is the only domain at the minimum; elsewhere the skew is 2.
+	for name, want := range map[string]string{"a1": ReasonTopologySpread, "b1": "", "c1": ReasonTopologySpread} {
+		if got := filter(t, PodTopologySpread{}, pod, snap.Get(name), snap); got != want {
+			t.Errorf("%s: got %q, want %q", name, got, want)
+		}
+	}
+	if sets := snap.Get("a1").LabelSets(); len(sets) != 2 {
+		t.Errorf("a1 has %d label sets, want 2 (one per namespace)", len(sets))
+	}
+	if sets := snap.Get("b1").LabelSets(); len(sets) != 0 {
+		t.Errorf("b1 counts terminating pods: %v", sets)
+	}
+	// A matching Pod in b raises the minimum to 1: every zone may take one more.
+	nodes[1].AddPod(framework.NewPodInfo(newPod(app)))
+	snap = framework.NewSnapshot(nodes...)
+	for _, name := range []string{"a1", "b1", "c1"} {
+		if got := filter(t, PodTopologySpread{}, pod, snap.Get(name), snap); got != "" {
+			t.Errorf("%s after a pod joined b: got %q", name, got)
+		}
 	}
 }

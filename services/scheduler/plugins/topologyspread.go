@@ -3,6 +3,7 @@ package plugins
 import (
 	"fmt"
 	"math"
+	"unique"
 
 	kmetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -29,6 +30,10 @@ var (
 // are those of the Pod's namespace that the constraint's labelSelector selects, counted on
 // the Nodes that match the Pod's node affinity and carry every constraint's topology key,
 // as Kubernetes does by default (nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore).
+//
+// Counting reads the snapshot's label columns for the topology keys and the Nodes' Pods by
+// LabelSet, each LabelSet matched against the selector once per decision: the cost is the
+// number of Nodes times the distinct label sets on each, not the number of Pods.
 type PodTopologySpread struct{}
 
 // Name implements framework.Plugin.
@@ -37,13 +42,14 @@ func (PodTopologySpread) Name() string { return PodTopologySpreadName }
 type spreadConstraint struct {
 	maxSkew    int64
 	key        string
-	selector   labels.Selector
 	minDomains int
 	selfMatch  int64 // 1 when the Pod matches its own constraint
+	col        *framework.LabelColumn
+	match      *selectorMemo
 }
 
-// constraints compiles the Pod's constraints with the given whenUnsatisfiable.
-func constraints(pod *framework.PodInfo, when string) ([]spreadConstraint, error) {
+// constraints compiles the Pod's constraints with the given whenUnsatisfiable against snap.
+func constraints(pod *framework.PodInfo, when string, snap *framework.Snapshot) ([]spreadConstraint, error) {
 	var out []spreadConstraint
 	for _, c := range pod.Pod.GetSpec().GetTopologySpreadConstraints() {
 		w := c.GetWhenUnsatisfiable()
@@ -57,7 +63,10 @@ func constraints(pod *framework.PodInfo, when string) ([]spreadConstraint, error
 		if err != nil {
 			return nil, fmt.Errorf("topologySpreadConstraints %s: %w", c.GetTopologyKey(), err)
 		}
-		sc := spreadConstraint{maxSkew: int64(c.GetMaxSkew()), key: c.GetTopologyKey(), selector: sel, minDomains: int(c.GetMinDomains())}
+		sc := spreadConstraint{
+			maxSkew: int64(c.GetMaxSkew()), key: c.GetTopologyKey(), minDomains: int(c.GetMinDomains()),
+			col: snap.LabelColumn(c.GetTopologyKey()), match: newSelectorMemo(sel, pod.Namespace()),
+		}
 		if sel.Matches(labels.Set(pod.Labels())) {
 			sc.selfMatch = 1
 		}
@@ -80,35 +89,53 @@ func labelSelector(s *metav1.LabelSelector) (labels.Selector, error) {
 	return kmetav1.LabelSelectorAsSelector(k)
 }
 
-// hasKeys reports whether a Node carries every constraint's topology key.
-func hasKeys(node *framework.NodeInfo, cs []spreadConstraint) bool {
-	l := node.Labels()
+// selectorMemo counts the Pods of a Node that a selector selects in a namespace, matching
+// each LabelSet once.
+type selectorMemo struct {
+	sel  labels.Selector
+	ns   string
+	seen map[unique.Handle[string]]bool
+}
+
+func newSelectorMemo(sel labels.Selector, ns string) *selectorMemo {
+	return &selectorMemo{sel: sel, ns: ns, seen: map[unique.Handle[string]]bool{}}
+}
+
+// count counts the matching Pods of node that are not terminating. It writes the memo: not
+// for concurrent use.
+func (m *selectorMemo) count(node *framework.NodeInfo) int64 {
+	var n int64
+	for _, ls := range node.LabelSets() {
+		ok, seen := m.seen[ls.Set]
+		if !seen {
+			ok = ls.Namespace == m.ns && m.sel.Matches(labels.Set(ls.Labels))
+			m.seen[ls.Set] = ok
+		}
+		if ok {
+			n += int64(ls.Pods)
+		}
+	}
+	return n
+}
+
+// domains reads, for each constraint, the ID of node's domain; false when node lacks one of
+// the topology keys.
+func domains(node *framework.NodeInfo, cs []spreadConstraint, ids []int32) bool {
 	for i := range cs {
-		if _, ok := l[cs[i].key]; !ok {
+		ids[i] = cs[i].col.NodeID(node, cs[i].key)
+		if ids[i] == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// countMatching counts the Pods on node in namespace ns, not terminating, that sel selects.
-func countMatching(node *framework.NodeInfo, sel labels.Selector, ns string) int64 {
-	var n int64
-	for _, p := range node.Pods {
-		if p.Terminating || p.Namespace() != ns {
-			continue
-		}
-		if sel.Matches(labels.Set(p.Labels())) {
-			n++
-		}
-	}
-	return n
-}
-
 type spreadFilterState struct {
 	constraints []spreadConstraint
-	// counts[i] maps each domain (value of constraint i's key) to its matching Pods.
-	counts []map[string]int64
+	// counts[i][d] is the number of matching Pods in domain d of constraint i (by label
+	// column ID); present[i][d] whether d is a domain of an eligible Node.
+	counts  [][]int64
+	present [][]bool
 	// minMatch[i] is the smallest count among constraint i's domains (0 when there are fewer
 	// domains than minDomains).
 	minMatch []int64
@@ -119,34 +146,38 @@ var spreadFilterKey = framework.NewStateKey()
 // PreFilter implements framework.PreFilterPlugin: it counts the matching Pods of every
 // domain. Pods without DoNotSchedule constraints skip the Filter.
 func (PodTopologySpread) PreFilter(state *framework.CycleState, pod *framework.PodInfo, snap *framework.Snapshot) *framework.Status {
-	cs, err := constraints(pod, "DoNotSchedule")
+	cs, err := constraints(pod, "DoNotSchedule", snap)
 	if err != nil {
 		return framework.NewStatus(framework.Unschedulable, err.Error())
 	}
 	if len(cs) == 0 {
 		return skipStatus
 	}
-	s := &spreadFilterState{constraints: cs, counts: make([]map[string]int64, len(cs)), minMatch: make([]int64, len(cs))}
+	s := &spreadFilterState{constraints: cs, counts: make([][]int64, len(cs)), present: make([][]bool, len(cs)), minMatch: make([]int64, len(cs))}
 	for i := range cs {
-		s.counts[i] = map[string]int64{}
+		s.counts[i] = make([]int64, cs[i].col.Values()+1)
+		s.present[i] = make([]bool, cs[i].col.Values()+1)
 	}
 	affinity := requiredNodeAffinity(pod.Pod.GetSpec())
-	ns := pod.Namespace()
+	affinity.compile(snap)
+	ids := make([]int32, len(cs))
 	for _, node := range snap.Nodes {
-		if !affinity.matches(node) || !hasKeys(node, cs) {
+		if !domains(node, cs, ids) || !affinity.matches(node) {
 			continue
 		}
-		l := node.Labels()
 		for i := range cs {
-			s.counts[i][l[cs[i].key]] += countMatching(node, cs[i].selector, ns)
+			s.present[i][ids[i]] = true
+			s.counts[i][ids[i]] += cs[i].match.count(node)
 		}
 	}
 	for i := range cs {
-		m := int64(math.MaxInt64)
-		for _, c := range s.counts[i] {
-			m = min(m, c)
+		m, n := int64(math.MaxInt64), 0
+		for d, ok := range s.present[i] {
+			if ok {
+				m, n = min(m, s.counts[i][d]), n+1
+			}
 		}
-		if len(s.counts[i]) == 0 || len(s.counts[i]) < cs[i].minDomains {
+		if n == 0 || n < cs[i].minDomains {
 			m = 0
 		}
 		s.minMatch[i] = m
@@ -161,14 +192,17 @@ func (PodTopologySpread) Filter(state *framework.CycleState, _ *framework.PodInf
 	if !ok {
 		return framework.AsStatus(fmt.Errorf("%s: Filter without PreFilter", PodTopologySpreadName))
 	}
-	l := node.Labels()
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		v, ok := l[c.key]
-		if !ok {
+		d := c.col.NodeID(node, c.key)
+		if d == 0 {
 			return topologySpreadNoLabelsStatus
 		}
-		if s.counts[i][v]+c.selfMatch-s.minMatch[i] > c.maxSkew {
+		var n int64
+		if d > 0 {
+			n = s.counts[i][d]
+		}
+		if n+c.selfMatch-s.minMatch[i] > c.maxSkew {
 			return topologySpreadStatus
 		}
 	}
@@ -177,12 +211,14 @@ func (PodTopologySpread) Filter(state *framework.CycleState, _ *framework.PodInf
 
 type spreadScoreState struct {
 	constraints []spreadConstraint
-	// counts[i] maps each domain of constraint i among the feasible Nodes to its matching
-	// Pods over all Nodes (unused for kubernetes.io/hostname, counted per Node in Score).
-	counts []map[string]int64
+	// counts[i][d] is the number of matching Pods, over every eligible Node, in domain d of
+	// constraint i, for the domains of the feasible Nodes; for kubernetes.io/hostname,
+	// counts[i][n] is the count of the Node with Index n.
+	counts [][]int64
 	// weights[i] is log(number of domains + 2), so that constraints over few domains weigh less.
 	weights []float64
-	ignored map[string]bool
+	// ignored[n] is set for the feasible Node with Index n that lacks a topology key.
+	ignored []bool
 }
 
 var spreadScoreKey = framework.NewStateKey()
@@ -190,51 +226,58 @@ var spreadScoreKey = framework.NewStateKey()
 // PreScore implements framework.PreScorePlugin. Pods without ScheduleAnyway constraints skip
 // the Score.
 func (PodTopologySpread) PreScore(state *framework.CycleState, pod *framework.PodInfo, snap *framework.Snapshot, feasible []*framework.NodeInfo) *framework.Status {
-	cs, err := constraints(pod, "ScheduleAnyway")
+	cs, err := constraints(pod, "ScheduleAnyway", snap)
 	if err != nil {
 		return framework.AsStatus(err)
 	}
 	if len(cs) == 0 {
 		return skipStatus
 	}
-	s := &spreadScoreState{constraints: cs, counts: make([]map[string]int64, len(cs)), weights: make([]float64, len(cs)), ignored: map[string]bool{}}
+	s := &spreadScoreState{constraints: cs, counts: make([][]int64, len(cs)), weights: make([]float64, len(cs)), ignored: make([]bool, len(snap.Nodes))}
+	present := make([][]bool, len(cs))
+	sizes := make([]int, len(cs))
 	for i := range cs {
-		s.counts[i] = map[string]int64{}
+		if cs[i].key == framework.LabelHostname {
+			s.counts[i] = make([]int64, len(snap.Nodes))
+		} else {
+			s.counts[i] = make([]int64, cs[i].col.Values()+1)
+			present[i] = make([]bool, cs[i].col.Values()+1)
+		}
 	}
+	ids := make([]int32, len(cs))
+	ignored := 0
 	for _, node := range feasible {
-		if !hasKeys(node, cs) {
-			s.ignored[node.Name] = true
+		if !domains(node, cs, ids) {
+			s.ignored[node.Index] = true
+			ignored++
 			continue
 		}
-		l := node.Labels()
 		for i := range cs {
-			if cs[i].key != framework.LabelHostname {
-				s.counts[i][l[cs[i].key]] += 0
+			if cs[i].key == framework.LabelHostname {
+				s.counts[i][node.Index] = cs[i].match.count(node)
+			} else if !present[i][ids[i]] {
+				present[i][ids[i]] = true
+				sizes[i]++
 			}
 		}
 	}
 	for i := range cs {
-		size := len(s.counts[i])
+		size := sizes[i]
 		if cs[i].key == framework.LabelHostname {
-			size = len(feasible) - len(s.ignored)
+			size = len(feasible) - ignored
 		}
 		s.weights[i] = math.Log(float64(size + 2))
 	}
-	// Count the matching Pods of those domains over every eligible Node.
+	// Count the matching Pods of the feasible Nodes' domains over every eligible Node.
 	affinity := requiredNodeAffinity(pod.Pod.GetSpec())
-	ns := pod.Namespace()
+	affinity.compile(snap)
 	for _, node := range snap.Nodes {
-		if !affinity.matches(node) || !hasKeys(node, s.constraints) {
+		if !domains(node, cs, ids) || !affinity.matches(node) {
 			continue
 		}
-		l := node.Labels()
-		for i := range s.constraints {
-			c := &s.constraints[i]
-			if c.key == framework.LabelHostname {
-				continue
-			}
-			if _, ok := s.counts[i][l[c.key]]; ok {
-				s.counts[i][l[c.key]] += countMatching(node, c.selector, ns)
+		for i := range cs {
+			if cs[i].key != framework.LabelHostname && present[i][ids[i]] {
+				s.counts[i][ids[i]] += cs[i].match.count(node)
 			}
 		}
 	}
@@ -243,24 +286,19 @@ func (PodTopologySpread) PreScore(state *framework.CycleState, pod *framework.Po
 }
 
 // Score implements framework.ScorePlugin: Σ over constraints of count × weight + maxSkew − 1.
-func (PodTopologySpread) Score(state *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
+func (PodTopologySpread) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
 	s, ok := state.Read(spreadScoreKey).(*spreadScoreState)
-	if !ok || s.ignored[node.Name] {
+	if !ok || s.ignored[node.Index] {
 		return 0, nil
 	}
-	l := node.Labels()
 	var score float64
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		v, ok := l[c.key]
-		if !ok {
-			continue
-		}
 		var n int64
 		if c.key == framework.LabelHostname {
-			n = countMatching(node, c.selector, pod.Namespace())
-		} else {
-			n = s.counts[i][v]
+			n = s.counts[i][node.Index]
+		} else if d := c.col.NodeID(node, c.key); d > 0 {
+			n = s.counts[i][d]
 		}
 		score += float64(n)*s.weights[i] + float64(c.maxSkew-1)
 	}
@@ -276,14 +314,14 @@ func (PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *framewor
 	}
 	var minScore, maxScore int64 = math.MaxInt64, 0
 	for _, sc := range scores {
-		if s.ignored[sc.Node.Name] {
+		if s.ignored[sc.Node.Index] {
 			continue
 		}
 		minScore, maxScore = min(minScore, sc.Score), max(maxScore, sc.Score)
 	}
 	for i := range scores {
 		switch {
-		case s.ignored[scores[i].Node.Name]:
+		case s.ignored[scores[i].Node.Index]:
 			scores[i].Score = 0
 		case maxScore == 0:
 			scores[i].Score = framework.MaxNodeScore
