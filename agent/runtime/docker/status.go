@@ -64,6 +64,10 @@ func (r *Runtime) status(ctx context.Context, c container.InspectResponse) runti
 	case container.StateExited, container.StateDead:
 		s.State = runtime.ContainerExited
 		s.FinishedAt = parseTime(c.State.FinishedAt)
+		if s.FinishedAt.Before(s.StartedAt) {
+			// Docker stamps the start once the process runs; a quick one may have exited by then.
+			s.FinishedAt = s.StartedAt
+		}
 		switch {
 		case c.State.OOMKilled:
 			s.Reason = "OOMKilled"
