@@ -19,6 +19,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	dockerclient "github.com/docker/docker/client"
 
+	"github.com/berth-dev/berth/agent/runtime/docker"
+
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
@@ -321,13 +323,15 @@ func startupPod(name string) *corev1.Pod {
 	}
 }
 
-// rawDockerStart creates and starts a pause container and an app container joined to its
-// network, IPC and UTS namespaces, as the agent does for a Pod, and returns how long it took.
+// rawDockerStart creates and starts a pause container on the Pods' network and an app
+// container joined to its network, IPC and UTS namespaces, as the agent does for a Pod, and
+// returns how long it took.
 func rawDockerStart(ctx context.Context, dc *dockerclient.Client, i int) (time.Duration, error) {
 	labels := map[string]string{benchRawLabel: "raw"}
 	start := time.Now()
 	pause, err := dc.ContainerCreate(ctx, &container.Config{Image: benchPauseImage, Labels: labels, Hostname: fmt.Sprintf("raw-%d", i)},
-		&container.HostConfig{IpcMode: "shareable"}, nil, nil, fmt.Sprintf("berth-bench-raw-pause-%d", i))
+		&container.HostConfig{NetworkMode: container.NetworkMode(docker.DefaultNetwork), IpcMode: "shareable"},
+		nil, nil, fmt.Sprintf("berth-bench-raw-pause-%d", i))
 	if err != nil {
 		return 0, err
 	}
@@ -411,8 +415,9 @@ func (r *report) agentSection(b *bytes.Buffer) {
 			fmt.Fprintf(b, `%d Pods of one container (%s, plus the %s sandbox), created one at a time with
 spec.nodeName set to the Node of one `+"`berth agent --runtime docker`"+` process; latency is from
 the Create call to the watch event that shows the Pod Running. Raw Docker, in the same run
-between the Pods, is `+"`docker create`"+` + `+"`start`"+` of the same pause container and an app
-container joined to its network, IPC and UTS namespaces, through the Docker Engine API.
+between the Pods, is `+"`docker create`"+` + `+"`start`"+` of the same pause container, on the same
+Docker network as the agent's sandboxes, and an app container joined to its network, IPC and
+UTS namespaces, through the Docker Engine API.
 
 `, s.pods, "`"+benchAppImage+"`", "`"+benchPauseImage+"`")
 			t := &table{header: []string{"", "p50", "p99", "max"}, align: "lrrr"}
