@@ -290,6 +290,8 @@ func TestExecStreams(t *testing.T) {
 		t.Errorf("ExecSync = %q, %q, %d, %v", stdout, stderr, code, err)
 	}
 
+	// API 1.41 has no initial console size: the size comes as a resize just after the start,
+	// which the command waits for.
 	resize := make(chan runtime.TerminalSize, 1)
 	resize <- runtime.TerminalSize{Width: 123, Height: 45}
 	var out strings.Builder

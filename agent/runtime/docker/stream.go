@@ -98,16 +98,33 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts runtime.ExecOptions)
 	if len(opts.Cmd) == 0 {
 		return -1, fmt.Errorf("exec in container %s: no command", id)
 	}
-	created, err := r.cli.ContainerExecCreate(ctx, c.ID, container.ExecOptions{
+	eo := container.ExecOptions{
 		Cmd: opts.Cmd, Tty: opts.TTY,
 		AttachStdin: opts.Stdin != nil, AttachStdout: true, AttachStderr: true,
-	})
+	}
+	// A size the caller already has is the terminal's from the start (API 1.42 and later;
+	// older daemons get it as a resize right after the start).
+	var first *runtime.TerminalSize
+	if opts.TTY && opts.Resize != nil {
+		select {
+		case sz, ok := <-opts.Resize:
+			if ok && sz.Width > 0 && sz.Height > 0 {
+				first = &sz
+				eo.ConsoleSize = &[2]uint{uint(sz.Height), uint(sz.Width)}
+			}
+		default:
+		}
+	}
+	created, err := r.cli.ContainerExecCreate(ctx, c.ID, eo)
 	if err != nil {
 		return -1, wrap(err, "exec in container %s", id)
 	}
-	hj, err := r.cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: opts.TTY})
+	hj, err := r.cli.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{Tty: opts.TTY, ConsoleSize: eo.ConsoleSize})
 	if err != nil {
 		return -1, wrap(err, "exec in container %s", id)
+	}
+	if first != nil {
+		_ = r.cli.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Width: uint(first.Width), Height: uint(first.Height)})
 	}
 	defer hj.Close()
 	// The hijacked connection outlives the request's context: close it when ctx ends.
