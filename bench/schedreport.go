@@ -49,22 +49,33 @@ binding seen; **create → bound** the latency of each Pod from its create sent 
 through the watch. **Raw creates/s** is the same creators creating the same Pods with no
 scheduler running (the ceiling of the bound rate: a Pod is bound no faster than it is created);
 **creates/s with the scheduler** is the creators' rate during the scheduled run. The scheduler's
-**attempts** and its mean **filter + score** time per Pod come from its own metrics; every
-scheduled Pod should also have a Scheduled Event, which the event recorder drops when it falls
-behind (a queue of 1,000).
+**attempts** and its mean **filter + score** time per Pod come from its own metrics (wall time); every scheduled Pod should also have a Scheduled Event, which the
+event recorder (pkg/events: one writer, a queue of 1,000) drops when it falls behind: the
+**Scheduled Events stored** are those written by the time the last Pod was bound.
 
 `, r.sched[0].w.creators, schedWorkloadLine(r.sched, "basic"), schedWorkloadLine(r.sched, "spread"))
 	t := &table{header: []string{"Workload", "Bound/s", "create → bound p50 / p99 / max", "Raw creates/s", "Creates/s with the scheduler",
-		"Attempts: scheduled / unschedulable / error", "Filter + score per Pod", "Scheduled Events stored"}, align: "lrrrrrrr"}
+		"Attempts: scheduled / unschedulable / error", "Filter + score per Pod", "CPU per Pod: process / scheduler", "Cores busy", "Scheduled Events stored"}, align: "lrrrrrrrrr"}
 	for _, s := range r.sched {
+		cpu, busy := "—", "—"
+		if c := s.cpu; c != nil && s.bound > 0 && c.wall > 0 {
+			cpu = fmt.Sprintf("%s / %s", fmtDur(c.total/time.Duration(s.bound)), fmtDur(c.scheduler/time.Duration(s.bound)))
+			busy = fmt.Sprintf("%.2f", c.total.Seconds()/c.wall.Seconds())
+		}
 		t.add(fmt.Sprintf("%s (%s Nodes, %s Pods)", s.w.name, fmtInt(int64(s.w.nodes)), fmtInt(int64(s.w.pods))),
 			fmtRate(s.boundRate()),
 			fmt.Sprintf("%s / %s / %s", fmtDur(percentile(s.lat, 0.5)), fmtDur(percentile(s.lat, 0.99)), fmtDur(percentile(s.lat, 1))),
 			fmtRate(s.raw.rate()), fmtRate(s.run.rate()),
 			fmt.Sprintf("%.0f / %.0f / %.0f", s.attempts["scheduled"], s.attempts["unschedulable"], s.attempts["error"]),
-			fmtDur(s.algorithm), fmtInt(s.events))
+			fmtDur(s.algorithm), cpu, busy, fmtInt(s.events))
 	}
 	t.write(b)
+	fmt.Fprintf(b, `
+**CPU per Pod** is the CPU the whole process (apiserver, etcd, scheduler, creators, watch) and the
+scheduler's goroutines alone used in the profiled run, over the Pods bound; **cores busy** is the
+process's CPU over the run's wall time. On this 2-core machine, shared with other work, the bound
+rate follows the CPU the process gets: the rate is about cores busy over CPU per Pod.
+`)
 	for _, s := range r.sched {
 		c := s.cpu
 		if c == nil || c.total <= 0 {

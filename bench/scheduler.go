@@ -188,7 +188,9 @@ func (r *runner) schedWorkload(ctx context.Context, w schedWorkload, timeout tim
 	res.summarize(sent, seen)
 	res.attempts, res.algorithm = schedMetrics(reg)
 	if p := r.rep.profileNamed("scheduler-" + w.name); p != nil {
-		res.cpu = schedProfileCPU(p.path)
+		if res.cpu = schedProfileCPU(p.path); res.cpu != nil {
+			res.cpu.wall = p.wall
+		}
 	}
 	if res.check, err = r.checkPlacements(ctx, w, ns); err != nil {
 		return nil, err
@@ -541,6 +543,8 @@ func (r *runner) countScheduledEvents(ctx context.Context, ns string) (int64, er
 // the scheduler's went.
 type schedCPU struct {
 	total, scheduler time.Duration
+	// wall is the profiled run's duration.
+	wall time.Duration
 	// functions are the scheduler's Berth functions, cumulative.
 	functions []share
 }
