@@ -32,5 +32,7 @@
 // REST form yet (kubectl exec speaks WebSocket or SPDY).
 //
 // Run serves the gateway as a process of its own (`berth gateway`); `berth server` mounts the
-// handler New returns next to /healthz, /readyz and /metrics.
+// handler New returns next to /healthz, /readyz and /metrics, with a client that calls its
+// apiserver in process. Gets, lists and watches encode each stored object once for all their
+// readers: a kubejson.Cache keeps the JSON of the objects they answer with.
 package gateway

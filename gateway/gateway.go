@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/gateway/patch"
 	"github.com/berth-dev/berth/gateway/table"
 	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/pkg/kubejson"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -62,13 +63,22 @@ type Gateway struct {
 	mux                       *runtime.ServeMux
 	patch, discovery, openapi http.Handler
 	log                       *slog.Logger
+	// cache keeps the JSON of the objects gets, lists and watches answer with.
+	cache *kubejson.Cache
 }
+
+// jsonCacheBytes bounds the JSON the gateway keeps of the objects it has read, so that a list
+// or a watch event encodes each object once for all its readers (kubejson.Cache).
+const jsonCacheBytes = 64 << 20
 
 var _ http.Handler = (*Gateway)(nil)
 
-// New returns the gateway in front of the apiserver that c talks to.
+// New returns the gateway in front of the apiserver that c talks to. c may call the apiserver
+// in process (apiserver.Server.DialInProcess, as `berth server` does): the gateway only
+// encodes what it receives and never reuses a request.
 func New(c *client.Client, opts Options) (*Gateway, error) {
-	g := &Gateway{client: c, patch: opts.Patch, discovery: opts.Discovery, openapi: opts.OpenAPI, log: opts.Logger}
+	g := &Gateway{client: c, patch: opts.Patch, discovery: opts.Discovery, openapi: opts.OpenAPI, log: opts.Logger,
+		cache: kubejson.NewCache(jsonCacheBytes)}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -147,6 +157,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		info.read = true
 	case http.MethodPatch:
 		if !rt.watchPath {
 			g.patch.ServeHTTP(w, r)
@@ -239,6 +250,9 @@ type requestInfo struct {
 	bind bool
 	// table is set when the client asked for a Table.
 	table *table.Options
+	// read is set for gets and lists, whose objects are stored ones: their JSON may come from
+	// the cache.
+	read bool
 }
 
 type infoKey struct{}

@@ -25,9 +25,21 @@ type env struct {
 	g      *Gateway
 }
 
+// overNetwork makes start dial the apiserver over TCP, as `berth gateway` does, rather than
+// call it in process, as `berth server` does (TestOverTheNetwork).
+var overNetwork bool
+
 func start(t testing.TB) *env {
 	t.Helper()
-	return startAt(t, apiservertest.Start(t))
+	inst := apiservertest.StartWith(t, apiservertest.Options{})
+	if overNetwork {
+		return startAt(t, inst.Addr)
+	}
+	c, err := inst.Server.DialInProcess(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startWith(t, c)
 }
 
 func startAt(t testing.TB, addr string) *env {
@@ -36,6 +48,11 @@ func startAt(t testing.TB, addr string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startWith(t, c)
+}
+
+func startWith(t testing.TB, c *client.Client) *env {
+	t.Helper()
 	t.Cleanup(func() { c.Close() })
 	g, err := New(c, Options{})
 	if err != nil {

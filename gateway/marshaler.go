@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -26,10 +27,20 @@ func (marshaler) ContentType(any) string { return "application/json" }
 
 // Marshal writes v as Kubernetes writes it.
 func (marshaler) Marshal(v any) ([]byte, error) {
-	if m, ok := v.(proto.Message); ok {
-		return kubejson.Marshal(m)
+	switch v := v.(type) {
+	case readAnswer:
+		return kubejson.MarshalOptions{Cache: v.cache}.Marshal(v.msg)
+	case proto.Message:
+		return kubejson.Marshal(v)
 	}
 	return json.Marshal(v)
+}
+
+// readAnswer is the answer to a get or a list, which holds stored objects: their JSON may
+// come from the cache (the rewriter marks them).
+type readAnswer struct {
+	msg   proto.Message
+	cache *kubejson.Cache
 }
 
 // Unmarshal decodes Kubernetes JSON into a proto message, strictly.
@@ -81,12 +92,13 @@ type decodedBody struct {
 func (*decodedBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (*decodedBody) Close() error             { return nil }
 
+// into hands the decoded message over to the generated handler's v, without copying what it
+// points to: the body is decoded for this one request.
 func (d *decodedBody) into(v any) error {
-	m, ok := v.(proto.Message)
-	if !ok || m.ProtoReflect().Descriptor().FullName() != d.msg.ProtoReflect().Descriptor().FullName() {
+	dv, sv := reflect.ValueOf(v), reflect.ValueOf(d.msg)
+	if !dv.IsValid() || dv.Type() != sv.Type() || dv.IsNil() {
 		return fmt.Errorf("decoded body is a %s, the handler wants a %T", d.msg.ProtoReflect().Descriptor().FullName(), v)
 	}
-	proto.Reset(m)
-	proto.Merge(m, d.msg)
+	dv.Elem().Set(sv.Elem())
 	return nil
 }

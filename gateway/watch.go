@@ -99,7 +99,7 @@ func (g *Gateway) serveWatch(w http.ResponseWriter, r *http.Request, rt route) {
 		httpstatus.WriteError(w, err)
 		return
 	}
-	enc := eventEncoder(rt.res, tbl)
+	enc := eventEncoder(rt.res, tbl, g.cache)
 	contentType := "application/json"
 	if tbl != nil {
 		contentType = tbl.ContentType()
@@ -153,13 +153,15 @@ func (g *Gateway) serveWatch(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 // eventEncoder returns how one watch event is written: Kubernetes JSON, or a Table row when
-// the client asked for Tables.
-func eventEncoder(r *scheme.Resource, tbl *table.Options) func(string, scheme.Object) ([]byte, error) {
+// the client asked for Tables. The JSON of an object comes from the cache when another watch
+// (or a get or list) has written it already.
+func eventEncoder(r *scheme.Resource, tbl *table.Options, cache *kubejson.Cache) func(string, scheme.Object) ([]byte, error) {
 	if tbl != nil {
 		return tbl.NewWatchEncoder(r).Encode
 	}
+	opts := kubejson.MarshalOptions{Cache: cache}
 	return func(typ string, obj scheme.Object) ([]byte, error) {
-		return kubejson.MarshalWatchEvent(typ, obj)
+		return opts.MarshalWatchEvent(typ, obj)
 	}
 }
 

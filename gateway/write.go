@@ -162,6 +162,8 @@ func (g *Gateway) rewrite(ctx context.Context, resp proto.Message) (any, error) 
 			items, meta := client.ListItems(resp)
 			return info.table.List(res, items, meta)
 		}
+	case info.read:
+		return readAnswer{msg: resp, cache: g.cache}, nil
 	}
 	return resp, nil
 }

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +28,9 @@ type MarshalOptions struct {
 	// ItemTypeMeta writes apiVersion and kind on every item of a list too, as kubectl prints
 	// lists; the apiserver writes them on the list only.
 	ItemTypeMeta bool
+	// Cache, when set, keeps the encodings of the objects written (alone, in lists and in watch
+	// events) to copy them when they are written again. See Cache for what may be cached.
+	Cache *Cache
 }
 
 // Marshal writes a message as the Kubernetes apiserver writes it. Objects, lists, Scale and
@@ -39,7 +45,14 @@ func MarshalYAML(m proto.Message) ([]byte, error) { return MarshalOptions{}.Mars
 // {"object":{...},"type":"ADDED"}, with apiVersion and kind on the object. Marshal of a
 // <Kind>WatchEvent message writes the same; this is for callers that hold the object apart.
 func MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
-	e := encoder{}
+	return MarshalOptions{}.MarshalWatchEvent(eventType, obj)
+}
+
+// MarshalWatchEvent writes one line of a watch stream as the package-level MarshalWatchEvent
+// does, with these options (but no indentation).
+func (o MarshalOptions) MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
+	e := newEncoder(o)
+	defer e.free()
 	e.b = append(e.b, `{"object":`...)
 	mr := obj.ProtoReflect()
 	if err := e.message(mr, types[mr.Descriptor().FullName()], true); err != nil {
@@ -48,7 +61,7 @@ func MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
 	e.b = append(e.b, `,"type":`...)
 	e.b = appendString(e.b, eventType)
 	e.b = append(e.b, '}')
-	return e.b, nil
+	return bytes.Clone(e.b), nil
 }
 
 // MarshalList writes objects, possibly of several kinds, as the "kind: List" kubectl prints
@@ -57,7 +70,8 @@ func MarshalList(objs []proto.Message) ([]byte, error) { return MarshalOptions{}
 
 // Marshal writes a message as the package-level Marshal does, with these options.
 func (o MarshalOptions) Marshal(m proto.Message) ([]byte, error) {
-	e := encoder{opts: o}
+	e := newEncoder(o)
+	defer e.free()
 	mr := m.ProtoReflect()
 	if err := e.message(mr, types[mr.Descriptor().FullName()], true); err != nil {
 		return nil, err
@@ -77,7 +91,8 @@ func (o MarshalOptions) MarshalYAML(m proto.Message) ([]byte, error) {
 
 // MarshalList writes objects as the package-level MarshalList does, with these options.
 func (o MarshalOptions) MarshalList(objs []proto.Message) ([]byte, error) {
-	e := encoder{opts: o}
+	e := newEncoder(o)
+	defer e.free()
 	e.b = append(e.b, `{"apiVersion":"v1","items":[`...)
 	for i, obj := range objs {
 		if i > 0 {
@@ -113,11 +128,45 @@ func jsonToYAML(j []byte) ([]byte, error) {
 type encoder struct {
 	b    []byte
 	opts MarshalOptions
+	// entries holds the entries of the maps being written, innermost last.
+	entries []mapEntry
 }
 
+// mapEntry is one entry of a map being written.
+type mapEntry struct {
+	key   string
+	value protoreflect.Value
+}
+
+// encoders keeps encoders and their buffers from one Marshal to the next: a Marshal allocates
+// only the bytes it returns.
+var encoders = sync.Pool{New: func() any { return &encoder{b: make([]byte, 0, 4<<10)} }}
+
+// maxPooledBuffer bounds the buffers kept in encoders.
+const maxPooledBuffer = 4 << 20
+
+func newEncoder(o MarshalOptions) *encoder {
+	e := encoders.Get().(*encoder)
+	e.opts = o
+	e.b = e.b[:0]
+	return e
+}
+
+// free returns e to the pool; what it wrote must have been copied out.
+func (e *encoder) free() {
+	if cap(e.b) > maxPooledBuffer {
+		return
+	}
+	clear(e.entries[:cap(e.entries)])
+	e.entries = e.entries[:0]
+	e.opts = MarshalOptions{}
+	encoders.Put(e)
+}
+
+// finish returns what e wrote, indented if asked, in a slice of its own.
 func (e *encoder) finish() ([]byte, error) {
 	if e.opts.Indent == "" {
-		return e.b, nil
+		return bytes.Clone(e.b), nil
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, e.b, "", e.opts.Indent); err != nil {
@@ -126,91 +175,140 @@ func (e *encoder) finish() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// sortedFields caches each message type's fields in JSON-name order.
-var sortedFields sync.Map // protoreflect.FullName -> []protoreflect.FieldDescriptor
+// fieldPlan is what the encoder needs of one field, worked out once per message type.
+type fieldPlan struct {
+	fd   protoreflect.FieldDescriptor
+	name string
+	// key is the field's name written as a JSON object key, with its colon.
+	key []byte
+	// value is set for singular google.protobuf.Value fields, which may hold nothing.
+	value bool
+}
 
-func fieldsByJSONName(md protoreflect.MessageDescriptor) []protoreflect.FieldDescriptor {
-	if v, ok := sortedFields.Load(md.FullName()); ok {
-		return v.([]protoreflect.FieldDescriptor)
+// plans caches each message type's fields in JSON-name order. It is copied on write: the
+// encoder reads it without a lock.
+var (
+	plans   atomic.Pointer[map[protoreflect.MessageDescriptor][]fieldPlan]
+	plansMu sync.Mutex
+)
+
+func fieldsByJSONName(md protoreflect.MessageDescriptor) []fieldPlan {
+	if m := plans.Load(); m != nil {
+		if p, ok := (*m)[md]; ok {
+			return p
+		}
 	}
 	fields := md.Fields()
-	fds := make([]protoreflect.FieldDescriptor, fields.Len())
-	for i := range fds {
-		fds[i] = fields.Get(i)
+	p := make([]fieldPlan, fields.Len())
+	for i := range p {
+		fd := fields.Get(i)
+		p[i] = fieldPlan{
+			fd: fd, name: fd.JSONName(),
+			key:   append(appendString(nil, fd.JSONName()), ':'),
+			value: !fd.IsList() && !fd.IsMap() && fd.Message() != nil && fd.Message().FullName() == valueName,
+		}
 	}
-	sort.Slice(fds, func(i, j int) bool { return fds[i].JSONName() < fds[j].JSONName() })
-	sortedFields.Store(md.FullName(), fds)
-	return fds
+	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	next := map[protoreflect.MessageDescriptor][]fieldPlan{md: p}
+	if m := plans.Load(); m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	plans.Store(&next)
+	return p
 }
 
 // message writes one message as a JSON object. ti, when it has type meta and typeMeta is set,
 // adds apiVersion and kind; for lists and watch events it also decides how the items are
-// written.
+// written. Objects go through the Cache, when there is one.
 func (e *encoder) message(m protoreflect.Message, ti *typeInfo, typeMeta bool) error {
-	var extra [2]struct{ key, value string }
-	n := 0
+	if e.opts.Cache == nil || ti == nil || !ti.object {
+		return e.fields(m, ti, typeMeta)
+	}
+	k, ok := objectKey(m, ti, typeMeta)
+	if !ok {
+		return e.fields(m, ti, typeMeta)
+	}
+	if b, ok := e.opts.Cache.get(k); ok {
+		e.b = append(e.b, b...)
+		return nil
+	}
+	start := len(e.b)
+	if err := e.fields(m, ti, typeMeta); err != nil {
+		return err
+	}
+	e.opts.Cache.put(k, append([]byte(nil), e.b[start:]...))
+	return nil
+}
+
+// fields writes one message as message does, without the Cache.
+func (e *encoder) fields(m protoreflect.Message, ti *typeInfo, typeMeta bool) error {
+	// apiVersion and kind, when written, go among the fields in name order.
+	extra := [2][2]string{{"apiVersion", ""}, {"kind", ""}}
+	next := len(extra)
 	if typeMeta && ti.hasTypeMeta() {
-		extra[0].key, extra[0].value = "apiVersion", ti.apiVersion
-		extra[1].key, extra[1].value = "kind", ti.kind
-		n = 2
+		extra[0][1], extra[1][1] = ti.apiVersion, ti.kind
+		next = 0
 	}
 	e.b = append(e.b, '{')
 	first := true
-	comma := func() {
+	list := ti != nil && ti.list
+	for i, plan := 0, fieldsByJSONName(m.Descriptor()); i < len(plan); i++ {
+		f := &plan[i]
+		// A list always has metadata and items, as the apiserver writes them.
+		always := list && (f.fd.Name() == "metadata" || f.fd.Name() == ti.itemField)
+		if !always && !m.Has(f.fd) {
+			continue
+		}
+		v := m.Get(f.fd)
+		if !always && f.value && isEmptyValue(v) {
+			continue
+		}
+		for ; next < len(extra) && extra[next][0] < f.name; next++ {
+			first = e.extra(first, extra[next])
+		}
 		if !first {
 			e.b = append(e.b, ',')
 		}
 		first = false
-	}
-	writeExtras := func(before string) {
-		for n > 0 && (before == "" || extra[len(extra)-n].key < before) {
-			x := extra[len(extra)-n]
-			comma()
-			e.b = appendString(e.b, x.key)
-			e.b = append(e.b, ':')
-			e.b = appendString(e.b, x.value)
-			n--
-		}
-	}
-	list := ti != nil && ti.list
-	for _, fd := range fieldsByJSONName(m.Descriptor()) {
-		name := fd.JSONName()
-		// A list always has metadata and items, as the apiserver writes them.
-		always := list && (fd.Name() == "metadata" || fd.Name() == ti.itemField)
-		if !m.Has(fd) && !always {
-			continue
-		}
-		v := m.Get(fd)
-		if !always && isEmptyValue(fd, v) {
-			continue
-		}
-		writeExtras(name)
-		comma()
-		e.b = appendString(e.b, name)
-		e.b = append(e.b, ':')
+		e.b = append(e.b, f.key...)
 		var err error
 		switch {
-		case ti != nil && ti.item != nil && fd.Name() == ti.itemField:
+		case ti != nil && ti.item != nil && f.fd.Name() == ti.itemField:
 			// List items carry apiVersion/kind only when asked; a watch event's object always.
-			err = e.fieldValue(fd, v, ti.item, !ti.list || e.opts.ItemTypeMeta)
+			err = e.fieldValue(f.fd, v, ti.item, !ti.list || e.opts.ItemTypeMeta)
 		default:
-			err = e.fieldValue(fd, v, nil, false)
+			err = e.fieldValue(f.fd, v, nil, false)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
-	writeExtras("")
+	for ; next < len(extra); next++ {
+		first = e.extra(first, extra[next])
+	}
 	e.b = append(e.b, '}')
 	return nil
 }
 
-// isEmptyValue tells whether a populated field still has nothing to write: a Value with no
-// kind set.
-func isEmptyValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-	if fd.IsList() || fd.IsMap() || fd.Message() == nil || fd.Message().FullName() != valueName {
-		return false
+// extra writes one of apiVersion and kind, {name, value}, and returns false (no longer the
+// first member).
+func (e *encoder) extra(first bool, kv [2]string) bool {
+	if !first {
+		e.b = append(e.b, ',')
 	}
+	e.b = appendString(e.b, kv[0])
+	e.b = append(e.b, ':')
+	e.b = appendString(e.b, kv[1])
+	return false
+}
+
+// isEmptyValue tells whether a populated google.protobuf.Value field still has nothing to
+// write: no kind set.
+func isEmptyValue(v protoreflect.Value) bool {
 	m := v.Message()
 	return m.WhichOneof(m.Descriptor().Oneofs().ByName("kind")) == nil
 }
@@ -238,24 +336,30 @@ func (e *encoder) fieldValue(fd protoreflect.FieldDescriptor, v protoreflect.Val
 }
 
 func (e *encoder) mapValue(fd protoreflect.FieldDescriptor, mp protoreflect.Map) error {
-	keys := make([]string, 0, mp.Len())
-	vals := make(map[string]protoreflect.Value, mp.Len())
+	// The entries go on e.entries, above those of the maps being written around this one, and
+	// come off when it is written. A map inside a value may grow e.entries: index it afresh.
+	start := len(e.entries)
+	defer func() {
+		clear(e.entries[start:])
+		e.entries = e.entries[:start]
+	}()
 	mp.Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
-		s := k.String()
-		keys = append(keys, s)
-		vals[s] = v
+		e.entries = append(e.entries, mapEntry{key: k.String(), value: v})
 		return true
 	})
-	sort.Strings(keys)
+	slices.SortFunc(e.entries[start:], func(a, b mapEntry) int { return strings.Compare(a.key, b.key) })
+	n := len(e.entries) - start
+	vd := fd.MapValue()
 	e.b = append(e.b, '{')
-	for i, k := range keys {
+	for i := range n {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		e.b = appendString(e.b, k)
+		entry := e.entries[start+i]
+		e.b = appendString(e.b, entry.key)
 		e.b = append(e.b, ':')
-		if err := e.singular(fd.MapValue(), vals[k], nil, false); err != nil {
-			return fmt.Errorf("[%s]: %w", k, err)
+		if err := e.singular(vd, entry.value, nil, false); err != nil {
+			return fmt.Errorf("[%s]: %w", entry.key, err)
 		}
 	}
 	e.b = append(e.b, '}')

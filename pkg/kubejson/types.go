@@ -19,6 +19,8 @@ type typeInfo struct {
 	item *typeInfo
 	// itemField names the field holding item: "items" or "object".
 	itemField protoreflect.Name
+	// object is set for the resources' objects, which a Cache may hold.
+	object bool
 }
 
 // types maps message names to what the codec knows about them: every resource in
@@ -31,7 +33,7 @@ var types = func() map[protoreflect.FullName]*typeInfo {
 		return m.ProtoReflect().Descriptor().FullName()
 	}
 	for _, r := range scheme.All {
-		obj := &typeInfo{apiVersion: r.APIVersion(), kind: r.Kind}
+		obj := &typeInfo{apiVersion: r.APIVersion(), kind: r.Kind, object: true}
 		t[name(r.New())] = obj
 		t[name(r.NewList())] = &typeInfo{apiVersion: r.APIVersion(), kind: r.ListKind, list: true, item: obj, itemField: "items"}
 		t[name(r.NewWatchEvent())] = &typeInfo{item: obj, itemField: "object"}

@@ -18,6 +18,8 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/berth-dev/berth/pkg/apistatus"
+	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/pkg/inproc"
 	"github.com/berth-dev/berth/pkg/scheme"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
@@ -49,6 +51,7 @@ type Server struct {
 	cfg     Config
 	storage *storage.Storage
 	grpc    *grpc.Server
+	local   *inproc.Server
 	health  *health.Server
 	runners []func(context.Context)
 	ready   []<-chan struct{}
@@ -78,35 +81,41 @@ func New(cfg Config) (*Server, error) {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.MaxRecvMsgSize(4<<20),
 	)
+	// The same services, with the same interceptors, for in-process clients (DialInProcess).
+	s.local = inproc.NewServer(inproc.Options{
+		Unary:  []grpc.UnaryServerInterceptor{m.unary, apistatus.UnaryServerInterceptor},
+		Stream: []grpc.StreamServerInterceptor{m.stream, apistatus.StreamServerInterceptor},
+	})
+	reg := inproc.Tee(s.grpc, s.local)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 
 	s.namespaces = newStore[*corev1.Namespace](s, scheme.Namespaces)
-	corev1.RegisterNamespaceServiceServer(s.grpc, newResourceServer[*corev1.Namespace, *corev1.NamespaceList, corev1.NamespaceWatchEvent](s.namespaces))
+	corev1.RegisterNamespaceServiceServer(reg, newResourceServer[*corev1.Namespace, *corev1.NamespaceList, corev1.NamespaceWatchEvent](s.namespaces))
 	nodes := newStore[*corev1.Node](s, scheme.Nodes)
-	corev1.RegisterNodeServiceServer(s.grpc, newResourceServer[*corev1.Node, *corev1.NodeList, corev1.NodeWatchEvent](nodes))
+	corev1.RegisterNodeServiceServer(reg, newResourceServer[*corev1.Node, *corev1.NodeList, corev1.NodeWatchEvent](nodes))
 	pods := newStore[*corev1.Pod](s, scheme.Pods)
 	proxy := newAgentProxy(pods, nodes)
 	s.runners = append(s.runners, proxy.run)
-	corev1.RegisterPodServiceServer(s.grpc, podServer{newResourceServer[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](pods), proxy})
-	corev1.RegisterServiceServiceServer(s.grpc, newResourceServer[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](newStore[*corev1.Service](s, scheme.Services)))
-	corev1.RegisterEndpointsServiceServer(s.grpc, newResourceServer[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](newStore[*corev1.Endpoints](s, scheme.Endpoints)))
-	corev1.RegisterConfigMapServiceServer(s.grpc, newResourceServer[*corev1.ConfigMap, *corev1.ConfigMapList, corev1.ConfigMapWatchEvent](newStore[*corev1.ConfigMap](s, scheme.ConfigMaps)))
-	corev1.RegisterSecretServiceServer(s.grpc, newResourceServer[*corev1.Secret, *corev1.SecretList, corev1.SecretWatchEvent](newStore[*corev1.Secret](s, scheme.Secrets)))
-	corev1.RegisterEventServiceServer(s.grpc, newResourceServer[*corev1.Event, *corev1.EventList, corev1.EventWatchEvent](newStore[*corev1.Event](s, scheme.Events)))
-	coordinationv1.RegisterLeaseServiceServer(s.grpc, newResourceServer[*coordinationv1.Lease, *coordinationv1.LeaseList, coordinationv1.LeaseWatchEvent](newStore[*coordinationv1.Lease](s, scheme.Leases)))
+	corev1.RegisterPodServiceServer(reg, podServer{newResourceServer[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](pods), proxy})
+	corev1.RegisterServiceServiceServer(reg, newResourceServer[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](newStore[*corev1.Service](s, scheme.Services)))
+	corev1.RegisterEndpointsServiceServer(reg, newResourceServer[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](newStore[*corev1.Endpoints](s, scheme.Endpoints)))
+	corev1.RegisterConfigMapServiceServer(reg, newResourceServer[*corev1.ConfigMap, *corev1.ConfigMapList, corev1.ConfigMapWatchEvent](newStore[*corev1.ConfigMap](s, scheme.ConfigMaps)))
+	corev1.RegisterSecretServiceServer(reg, newResourceServer[*corev1.Secret, *corev1.SecretList, corev1.SecretWatchEvent](newStore[*corev1.Secret](s, scheme.Secrets)))
+	corev1.RegisterEventServiceServer(reg, newResourceServer[*corev1.Event, *corev1.EventList, corev1.EventWatchEvent](newStore[*corev1.Event](s, scheme.Events)))
+	coordinationv1.RegisterLeaseServiceServer(reg, newResourceServer[*coordinationv1.Lease, *coordinationv1.LeaseList, coordinationv1.LeaseWatchEvent](newStore[*coordinationv1.Lease](s, scheme.Leases)))
 	rcs := newStore[*corev1.ReplicationController](s, scheme.ReplicationControllers)
-	corev1.RegisterReplicationControllerServiceServer(s.grpc, struct {
+	corev1.RegisterReplicationControllerServiceServer(reg, struct {
 		resourceServer[*corev1.ReplicationController, *corev1.ReplicationControllerList, corev1.ReplicationControllerWatchEvent]
 		scaleServer[*corev1.ReplicationController]
 	}{newResourceServer[*corev1.ReplicationController, *corev1.ReplicationControllerList, corev1.ReplicationControllerWatchEvent](rcs), scaleServer[*corev1.ReplicationController]{rcs}})
 	rss := newStore[*appsv1.ReplicaSet](s, scheme.ReplicaSets)
-	appsv1.RegisterReplicaSetServiceServer(s.grpc, struct {
+	appsv1.RegisterReplicaSetServiceServer(reg, struct {
 		resourceServer[*appsv1.ReplicaSet, *appsv1.ReplicaSetList, appsv1.ReplicaSetWatchEvent]
 		scaleServer[*appsv1.ReplicaSet]
 	}{newResourceServer[*appsv1.ReplicaSet, *appsv1.ReplicaSetList, appsv1.ReplicaSetWatchEvent](rss), scaleServer[*appsv1.ReplicaSet]{rss}})
 	deps := newStore[*appsv1.Deployment](s, scheme.Deployments)
-	appsv1.RegisterDeploymentServiceServer(s.grpc, struct {
+	appsv1.RegisterDeploymentServiceServer(reg, struct {
 		resourceServer[*appsv1.Deployment, *appsv1.DeploymentList, appsv1.DeploymentWatchEvent]
 		scaleServer[*appsv1.Deployment]
 	}{newResourceServer[*appsv1.Deployment, *appsv1.DeploymentList, appsv1.DeploymentWatchEvent](deps), scaleServer[*appsv1.Deployment]{deps}})
@@ -134,6 +143,16 @@ func (s *Server) lookupNamespace(ctx context.Context, name string) (*corev1.Name
 		return s.namespaces.Get(ctx, "", name, "")
 	}
 	return ns, err
+}
+
+// DialInProcess returns a client of this apiserver for a caller in the same process: its
+// unary and server-streaming calls (everything but Exec) go straight to the services, through
+// the same interceptors, without a network hop or serialization (package pkg/inproc); the
+// others go to Addr. Its callers must not reuse a request after a call, nor change what they
+// receive: the objects of lists and watch events are the watch cache's own. The REST gateway
+// of `berth server` uses it.
+func (s *Server) DialInProcess(ctx context.Context) (*client.Client, error) {
+	return client.Dial(ctx, s.Addr(), client.WithDialOptions(s.local.DialOptions()...))
 }
 
 // Addr is the gRPC address the server listens on.
