@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/berth-dev/berth/agent"
 	"github.com/berth-dev/berth/pkg/client"
@@ -94,8 +95,14 @@ func (o *agentOptions) labels() (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range strings.Split(o.nodeLabels, ",") {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
+		if !ok {
 			return nil, fmt.Errorf("--node-labels: %q is not key=value", kv)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return nil, fmt.Errorf("--node-labels: key %q: %s", k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return nil, fmt.Errorf("--node-labels: value %q of %s: %s", v, k, strings.Join(errs, "; "))
 		}
 		out[k] = v
 	}

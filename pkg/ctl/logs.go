@@ -105,12 +105,15 @@ func (g *globals) streamLog(ctx context.Context, req *corev1.PodLogRequest) erro
 func podName(arg string) (string, error) {
 	kind, name, ok := strings.Cut(arg, "/")
 	if !ok {
+		if arg == "" {
+			return "", usagef("a pod name is required")
+		}
 		return arg, nil
 	}
 	if r, err := scheme.ForName(kind); err != nil || r != scheme.Pods {
 		return "", usagef("%s is not a pod: only pods have logs and exec", arg)
 	}
-	if name == "" {
+	if name == "" || strings.Contains(name, "/") {
 		return "", usagef("%s names no pod", arg)
 	}
 	return name, nil
