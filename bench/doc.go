@@ -10,7 +10,10 @@
 //     1k and 10k Pods against an etcd range over as many keys), at 1, 16 and 64 clients;
 //   - watch: how fast N watchers receive the same history of events, against etcd watchers;
 //   - fanout: 1,000 watchers of Pods while a writer creates 500 Pods/s, with the latency from
-//     a write to each watcher seeing it.
+//     a write to each watcher seeing it;
+//   - rest: Pod get, list of 1k and create through the REST gateway (on a 127.0.0.1 HTTP
+//     listener, JSON) against gRPC, at 1 and 16 clients, and 500 HTTP watchers while a writer
+//     creates 200 Pods/s (bench/rest.go).
 //
 // CPU profiles of the create and fanout runs are summarised in the report (where the time goes)
 // and kept next to it for `go tool pprof`.

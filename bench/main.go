@@ -68,6 +68,7 @@ var benchmarks = []benchmark{
 	{"startup", (*runner).podStartup},
 	{"hollow", (*runner).hollowMemory},
 	{"scheduler", (*runner).scheduler},
+	{"rest", (*runner).rest},
 }
 
 // runner runs the benchmarks against one environment and collects their results.
@@ -84,7 +85,7 @@ type runner struct {
 func main() {
 	var (
 		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
-		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler)")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler, rest)")
 		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
 		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
 	)

@@ -32,6 +32,8 @@ type report struct {
 	hollow  *hollowResult
 	// sched holds the scheduler benchmarks' results (bench/scheduler.go).
 	sched []*schedResult
+	// rest is the REST gateway benchmark's result (bench/rest.go).
+	rest *restResult
 }
 
 // failure is a benchmark that failed, and why.
@@ -99,6 +101,7 @@ func (r *report) markdown() []byte {
 	r.fanoutSection(&b)
 	r.agentSection(&b)
 	r.schedSection(&b)
+	r.restSection(&b)
 	r.profileSection(&b)
 	r.limits(&b)
 	return b.Bytes()
@@ -128,6 +131,7 @@ func (r *report) targets(b *bytes.Buffer) {
 	}
 	r.agentTargets(t)
 	r.schedTargets(t)
+	r.restTargets(t)
 	if len(t.rows) == 0 {
 		return
 	}
