@@ -62,9 +62,8 @@ var (
 	dockerErr  error
 )
 
-// requireDocker skips t (fails it under CI) when no Docker Engine with the images is reachable.
-func requireDocker(t *testing.T) {
-	t.Helper()
+// dockerProblem says why the integration tests cannot run (no Engine, no images), or nil.
+func dockerProblem() error {
 	dockerOnce.Do(func() {
 		cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 		if err != nil {
@@ -85,11 +84,17 @@ func requireDocker(t *testing.T) {
 			}
 		}
 	})
-	if dockerErr != nil {
+	return dockerErr
+}
+
+// requireDocker skips t (fails it under CI) when no Docker Engine with the images is reachable.
+func requireDocker(t testing.TB) {
+	t.Helper()
+	if err := dockerProblem(); err != nil {
 		if inCI() {
-			t.Fatalf("Docker integration test under CI: %v", dockerErr)
+			t.Fatalf("Docker integration test under CI: %v", err)
 		}
-		t.Skipf("skipping the Docker integration test: %v", dockerErr)
+		t.Skipf("skipping the Docker integration test: %v", err)
 	}
 }
 
