@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/apiserver/registry"
@@ -53,8 +52,6 @@ func (p *agentProxy) run(ctx context.Context) {
 		delete(p.conns, addr)
 	}
 }
-
-var podsResource = schema.GroupResource{Resource: "pods"}
 
 // target resolves the Pod and container a request names and the address of its Node's agent.
 // It returns the container's name (filled in when the Pod has only one).
