@@ -42,7 +42,7 @@ func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
 	if inServer {
 		f.BoolVar(&o.enabled, "agent", false, "also run a node agent in this process, so that Pods bound to its Node run here")
 	}
-	f.StringVar(&o.nodeName, "node-name", host, "the Node the agent registers (with --hollow-nodes, the prefix of their names)")
+	f.StringVar(&o.nodeName, "node-name", host, "the Node the agent registers (with --hollow-nodes, the prefix of their names, default \""+agent.DefaultHollowPrefix+"\")")
 	f.StringVar(&o.runtime, "runtime", "docker", "the container runtime: docker (the Docker Engine) or fake (simulated containers)")
 	f.StringVar(&o.agentAddr, "agent-addr", "127.0.0.1:10250", "address of the agent's logs/exec service, which the apiserver relays berthctl logs and exec to; its port is advertised in the Node's status")
 	f.StringVar(&o.nodeIP, "node-ip", "", "the Node's InternalIP, where the apiserver reaches the agent (default: the --agent-addr host when it is an IP, else the host's first non-loopback address)")
@@ -153,6 +153,11 @@ func agentCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 	var o agentOptions
 	cmd := roleCmd(logger, "agent", "Run a node agent: register a Node and run the Pods bound to it on Docker (or fake ones)", 10248, o.run)
 	o.addFlags(cmd.Flags(), false)
-	cmd.PreRunE = func(*cobra.Command, []string) error { return o.check() }
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if o.hollow > 0 && !cmd.Flags().Changed("node-name") {
+			o.nodeName = agent.DefaultHollowPrefix
+		}
+		return o.check()
+	}
 	return cmd
 }
