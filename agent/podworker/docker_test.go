@@ -235,3 +235,86 @@ func TestDockerMissingImage(t *testing.T) {
 }
 
 var _ runtime.Runtime = (*docker.Runtime)(nil)
+
+// TestDockerBadInput: each mistake ends as a clear container state and Event, and the agent
+// keeps running the Node's other Pods.
+func TestDockerBadInput(t *testing.T) {
+	rt, node := dockerRuntime(t)
+	e := start(t, rt, node)
+	healthy := newPod("healthy", "Always", &corev1.Container{Name: "c", Image: testappImage, ImagePullPolicy: "IfNotPresent"})
+	healthy.Spec.TerminationGracePeriodSeconds = proto.Int64(1)
+	e.m.Update(healthy)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		c          *corev1.Container
+		vol        *corev1.Volume
+		wantStates []string // any of these waiting reasons
+		wantMsg    string
+		wantEvent  string
+	}{
+		{
+			name:       "command not found",
+			c:          &corev1.Container{Name: "c", Image: shellImage, ImagePullPolicy: "IfNotPresent", Command: []string{"/no/such/command"}},
+			wantStates: []string{"RunContainerError", "CrashLoopBackOff"},
+			wantMsg:    "/no/such/command", wantEvent: "Warning Failed: Error:",
+		},
+		{
+			name:       "hostPath that cannot be mounted",
+			c:          &corev1.Container{Name: "c", Image: shellImage, ImagePullPolicy: "IfNotPresent", Command: []string{"sleep", "3600"}, VolumeMounts: []*corev1.VolumeMount{{Name: "h", MountPath: "/h"}}},
+			vol:        &corev1.Volume{Name: "h", HostPath: &corev1.HostPathVolumeSource{Path: file, Type: proto.String("Directory")}},
+			wantStates: []string{"ContainerCreating"},
+			wantMsg:    "is not a directory", wantEvent: "Warning FailedMount: MountVolume.SetUp failed for volume \"h\"",
+		},
+		{
+			name: "memory limit too small to start",
+			c: &corev1.Container{Name: "c", Image: shellImage, ImagePullPolicy: "IfNotPresent", Command: []string{"sleep", "3600"},
+				Resources: &corev1.ResourceRequirements{Limits: map[string]string{"memory": "1Mi"}}},
+			wantStates: []string{"CreateContainerError", "RunContainerError", "CrashLoopBackOff"},
+			wantMsg:    "memory", wantEvent: "Warning Failed: Error:",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := newPod("bad", "Always", tt.c)
+			pod.Spec.TerminationGracePeriodSeconds = proto.Int64(1)
+			if tt.vol != nil {
+				pod.Spec.Volumes = []*corev1.Volume{tt.vol}
+			}
+			e.m.Update(pod)
+			var last *corev1.PodStatus
+			eventually(t, 30*time.Second, "a clear waiting state", func() bool {
+				last = e.sink.last(pod.Metadata.Uid)
+				if last == nil {
+					return false
+				}
+				w := last.ContainerStatuses[0].State.GetWaiting()
+				ok := false
+				for _, r := range tt.wantStates {
+					ok = ok || w.GetReason() == r
+				}
+				msg := w.GetMessage() + last.ContainerStatuses[0].LastState.GetTerminated().GetMessage()
+				return ok && strings.Contains(msg, tt.wantMsg) && msg != ""
+			})
+			t.Logf("status: %v", last.ContainerStatuses[0])
+			if len(e.events.find(tt.wantEvent)) == 0 {
+				t.Errorf("no event %q", tt.wantEvent)
+			}
+			e.m.Update(deleting(pod, 1))
+			eventually(t, 30*time.Second, "deleted", func() bool {
+				for _, uid := range e.sink.finishedUIDs() {
+					if uid == pod.Metadata.Uid {
+						return true
+					}
+				}
+				return false
+			})
+		})
+	}
+	if s, _ := containerState(e.sink.last(healthy.Metadata.Uid), "c"); s != "running" {
+		t.Errorf("the healthy pod is %s", s)
+	}
+}
