@@ -124,33 +124,63 @@ func (g *Gateway) serveWatch(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	defer watcher.Stop()
 	start()
-	for {
-		ev, err := watcher.Next()
-		switch {
-		case errors.Is(err, io.EOF):
-			return
-		case err != nil:
-			// The apiserver going away ends the stream as a Kubernetes apiserver's shutdown
-			// does, without an ERROR event: the client reconnects and resumes.
-			if ctx.Err() == nil && httpstatus.FromError(err).Code != http.StatusServiceUnavailable {
-				writeErrorEvent(w, rc, err)
+	// Events are received ahead of the writes, so that those that wait while the client reads
+	// go out together: each is flushed as it comes, unless more are waiting (as the Kubernetes
+	// apiserver does). A watch with many watchers then costs a write per batch, not per event.
+	events := make(chan client.Event, watchQueue)
+	var recvErr error
+	go func() {
+		defer close(events)
+		for {
+			ev, err := watcher.Next()
+			if err != nil {
+				recvErr = err
+				return
 			}
-			return
+			select {
+			case events <- ev:
+			case <-ctx.Done():
+				return
+			}
 		}
+	}()
+	var buf []byte
+	for ev := range events {
 		line, err := enc(ev.Type, ev.Object)
 		if err != nil {
 			g.log.WarnContext(ctx, "encode watch event", "resource", rt.res.GroupResource(), "err", err)
+			_, _ = w.Write(buf)
 			writeErrorEvent(w, rc, kerrors.NewInternalError(err))
 			return
 		}
-		if _, err := w.Write(append(line, '\n')); err != nil {
+		buf = append(append(buf, line...), '\n')
+		if len(events) > 0 && len(buf) < maxWatchBatch {
+			continue
+		}
+		if _, err := w.Write(buf); err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		buf = buf[:0]
+	}
+	// The events channel is closed: recvErr is set, or the client has gone.
+	switch err := recvErr; {
+	case err == nil, errors.Is(err, io.EOF):
+	case ctx.Err() == nil && httpstatus.FromError(err).Code != http.StatusServiceUnavailable:
+		// The apiserver going away ends the stream as a Kubernetes apiserver's shutdown does,
+		// without an ERROR event: the client reconnects and resumes.
+		writeErrorEvent(w, rc, err)
 	}
 }
+
+// Bounds of a watch's batching: the events received ahead of the writes, and the bytes written
+// at once.
+const (
+	watchQueue    = 100
+	maxWatchBatch = 64 << 10
+)
 
 // eventEncoder returns how one watch event is written: Kubernetes JSON, or a Table row when
 // the client asked for Tables. The JSON of an object comes from the cache when another watch
