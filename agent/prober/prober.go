@@ -28,6 +28,7 @@ const (
 	Failure
 )
 
+// String is the result's name.
 func (r Result) String() string {
 	switch r {
 	case Success:

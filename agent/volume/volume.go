@@ -52,10 +52,12 @@ type Error struct {
 	Err    error
 }
 
+// Error reads like the kubelet's FailedMount event.
 func (e *Error) Error() string {
 	return fmt.Sprintf("MountVolume.SetUp failed for volume %q : %v", e.Volume, e.Err)
 }
 
+// Unwrap returns why the volume failed.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Manager prepares Pods' volumes under one root directory.
