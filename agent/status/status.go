@@ -197,6 +197,26 @@ func (b *builder) terminated(c runtime.ContainerStatus) *corev1.ContainerState {
 	return &corev1.ContainerState{Terminated: t}
 }
 
+// finished reports whether no container of the Pod runs again.
+func (b *builder) finished() bool {
+	p := b.old.GetPhase()
+	return b.in.Terminal || p == PodSucceeded || p == PodFailed
+}
+
+// oldStatus is the container's status as reported before.
+func (b *builder) oldStatus(name string, init bool) *corev1.ContainerStatus {
+	list := b.old.GetContainerStatuses()
+	if init {
+		list = b.old.GetInitContainerStatuses()
+	}
+	for _, o := range list {
+		if o.GetName() == name {
+			return o
+		}
+	}
+	return nil
+}
+
 // container builds one container's status.
 func (b *builder) container(spec *corev1.Container, init bool) *corev1.ContainerStatus {
 	name := spec.GetName()
@@ -217,6 +237,12 @@ func (b *builder) container(spec *corev1.Container, init bool) *corev1.Container
 		return nil
 	}
 	switch {
+	case latest == nil && b.finished():
+		// A finished Pod whose containers are gone keeps what was reported of them.
+		if o := b.oldStatus(name, init); o.GetState().GetTerminated() != nil {
+			return proto.Clone(o).(*corev1.ContainerStatus)
+		}
+		cs.State = &corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: b.defaultReason}}
 	case latest == nil:
 		w := Waiting{Reason: b.defaultReason}
 		if hasWaiting {
@@ -258,10 +284,8 @@ func (b *builder) container(spec *corev1.Container, init bool) *corev1.Container
 	}
 	if cs.LastState == nil {
 		// The previous attempt's container is gone: keep what was reported of it.
-		for _, o := range append(append([]*corev1.ContainerStatus(nil), b.old.GetInitContainerStatuses()...), b.old.GetContainerStatuses()...) {
-			if o.GetName() == name && o.GetRestartCount() == cs.RestartCount && o.GetLastState().GetTerminated() != nil {
-				cs.LastState = proto.Clone(o.GetLastState()).(*corev1.ContainerState)
-			}
+		if o := b.oldStatus(name, init); o.GetRestartCount() == cs.RestartCount && o.GetLastState().GetTerminated() != nil {
+			cs.LastState = proto.Clone(o.GetLastState()).(*corev1.ContainerState)
 		}
 	}
 	if cs.LastState == nil {

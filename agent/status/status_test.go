@@ -250,6 +250,20 @@ func TestLastStateKeptWhenOldContainerIsGone(t *testing.T) {
 	}
 }
 
+func TestFinishedPodKeepsStatusesOfGoneContainers(t *testing.T) {
+	p := pod("Never", []string{"i"}, "a")
+	done := &corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: Completed, ContainerId: "docker://x"}}
+	p.Status = &corev1.PodStatus{
+		Phase:                 PodSucceeded,
+		InitContainerStatuses: []*corev1.ContainerStatus{{Name: "i", State: done, Ready: true}},
+		ContainerStatuses:     []*corev1.ContainerStatus{{Name: "a", State: done, ImageId: "docker://sha256:1"}},
+	}
+	st := Compute(Input{Pod: p, Now: now}) // the runtime has nothing left
+	if st.Phase != PodSucceeded || !proto.Equal(st.ContainerStatuses[0], p.Status.ContainerStatuses[0]) || !proto.Equal(st.InitContainerStatuses[0], p.Status.InitContainerStatuses[0]) {
+		t.Errorf("status %v, want the old container statuses kept", st)
+	}
+}
+
 func TestConditionTransitions(t *testing.T) {
 	p := pod("Always", nil, "a")
 	earlier := timestamppb.New(t0)
