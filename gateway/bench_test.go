@@ -8,13 +8,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
 // The gateway's own cost: the same read through REST and through gRPC, against the same
-// apiserver. (make bench measures the whole system; these isolate the gateway.)
+// apiserver. (make bench measures the whole system; these isolate the gateway.) The gateway
+// calls the apiserver in process, as in `berth server`; gRPC clients dial it over TCP.
+
+// grpcClient dials the apiserver over TCP, as a gRPC client in another process does.
+func grpcClient(b *testing.B, e *env) *client.Client {
+	b.Helper()
+	c, err := client.Dial(context.Background(), e.grpcAddr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
 
 func benchGet(b *testing.B, e *env, path string) {
 	b.Helper()
@@ -52,7 +65,7 @@ func BenchmarkGetPod(b *testing.B) {
 	e := startBench(b, 1)
 	b.Run("REST", func(b *testing.B) { benchGet(b, e, podsPath+"/p0") })
 	b.Run("gRPC", func(b *testing.B) {
-		pods := e.client.Resource(scheme.Pods)
+		pods := grpcClient(b, e).Resource(scheme.Pods)
 		for b.Loop() {
 			if _, err := pods.Get(context.Background(), "default", "p0"); err != nil {
 				b.Fatal(err)
@@ -65,7 +78,7 @@ func BenchmarkList1kPods(b *testing.B) {
 	e := startBench(b, 1000)
 	b.Run("REST", func(b *testing.B) { benchGet(b, e, podsPath) })
 	b.Run("gRPC", func(b *testing.B) {
-		pods := e.client.Resource(scheme.Pods)
+		pods := grpcClient(b, e).Resource(scheme.Pods)
 		for b.Loop() {
 			if _, _, err := pods.List(context.Background(), &metav1.ListOptions{Namespace: "default"}); err != nil {
 				b.Fatal(err)
@@ -96,7 +109,7 @@ func BenchmarkCreatePod(b *testing.B) {
 		}
 	})
 	b.Run("gRPC", func(b *testing.B) {
-		pods := e.client.Resource(scheme.Pods)
+		pods := grpcClient(b, e).Resource(scheme.Pods)
 		for b.Loop() {
 			n++
 			pod := &corev1.Pod{

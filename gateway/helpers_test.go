@@ -23,6 +23,8 @@ type env struct {
 	url    string
 	client *client.Client
 	g      *Gateway
+	// grpcAddr is the apiserver's gRPC address.
+	grpcAddr string
 }
 
 // overNetwork makes start dial the apiserver over TCP, as `berth gateway` does, rather than
@@ -39,7 +41,9 @@ func start(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, c)
+	e := startWith(t, c)
+	e.grpcAddr = inst.Addr
+	return e
 }
 
 func startAt(t testing.TB, addr string) *env {
@@ -48,7 +52,9 @@ func startAt(t testing.TB, addr string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, c)
+	e := startWith(t, c)
+	e.grpcAddr = addr
+	return e
 }
 
 func startWith(t testing.TB, c *client.Client) *env {
