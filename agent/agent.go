@@ -81,8 +81,6 @@ type Config struct {
 	// StatusWorkers is the number of concurrent Pod status writers (2 when 0).
 	StatusWorkers int
 
-	// newWorkers builds the pod workers; tests may replace it. Nil: agent/podworker.
-	newWorkers func(a *agent) (podWorkers, error)
 	// gate, when set, bounds how many agents of a process start (register, list, adopt) at
 	// once.
 	gate chan struct{}
@@ -241,11 +239,7 @@ func (a *agent) start(ctx context.Context, goRun func(func(context.Context))) er
 	a.assigned = a.newAssignments()
 	a.podLister = informer.NewLister[*corev1.Pod](a.assigned)
 	a.status = newStatusManager(a.pods, a.podLister, a.metrics, a.log)
-	newWorkers := a.cfg.newWorkers
-	if newWorkers == nil {
-		newWorkers = newPodWorkers
-	}
-	w, err := newWorkers(a)
+	w, err := newPodWorkers(a)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
 	}
 	f.StringVar(&o.nodeName, "node-name", host, "the Node the agent registers (with --hollow-nodes, the prefix of their names, default \""+agent.DefaultHollowPrefix+"\")")
 	f.StringVar(&o.runtime, "runtime", "docker", "the container runtime: docker (the Docker Engine) or fake (simulated containers)")
-	f.StringVar(&o.agentAddr, "agent-addr", "127.0.0.1:10250", "address of the agent's logs/exec service, which the apiserver relays berthctl logs and exec to; its port is advertised in the Node's status")
+	f.StringVar(&o.agentAddr, "agent-addr", fmt.Sprintf("127.0.0.1:%d", agent.DefaultPort), "address of the agent's logs/exec service, which the apiserver relays berthctl logs and exec to; its port is advertised in the Node's status")
 	f.StringVar(&o.nodeIP, "node-ip", "", "the Node's InternalIP, where the apiserver reaches the agent (default: the --agent-addr host when it is an IP, else the host's first non-loopback address)")
 	f.StringVar(&o.nodeLabels, "node-labels", "", "extra labels of the Node: key=value,...")
 	if inServer {
