@@ -68,6 +68,10 @@ const schedTarget = 1000.0
 // benchmarks leave behind are not its business.
 const benchSchedulerName = "bench-scheduler"
 
+// workloadLabel marks a workload's Nodes, and its Pods select them by it, so that Nodes other
+// benchmarks leave behind (the agent's hollow Nodes) take none of its Pods.
+const workloadLabel = "bench.berth.dev/scheduler-workload"
+
 // schedResult is the outcome of one workload.
 type schedResult struct {
 	w schedWorkload
@@ -159,7 +163,7 @@ func (r *runner) schedWorkload(ctx context.Context, w schedWorkload, timeout tim
 		return nil, err
 	}
 	defer stop()
-	if err := r.schedWarmup(ctx, ns); err != nil {
+	if err := r.schedWarmup(ctx, w, ns); err != nil {
 		return nil, err
 	}
 	seen, err := r.watchBindings(ctx, ns, w.pods)
@@ -199,7 +203,7 @@ func (r *runner) schedWorkload(ctx context.Context, w schedWorkload, timeout tim
 	if res.events, err = r.countScheduledEvents(ctx, ns); err != nil {
 		return nil, err
 	}
-	return res, r.cleanup(ctx, podKeyPrefix+ns+"/", "/registry/core/nodes/", "/registry/core/events/"+ns+"/", "/registry/core/events/"+rawNS+"/")
+	return res, r.cleanup(ctx, podKeyPrefix+ns+"/", "/registry/core/nodes/"+w.name+"-node-", "/registry/core/events/"+ns+"/", "/registry/core/events/"+rawNS+"/")
 }
 
 // schedNode is Node i of a workload: scheduler_perf's default Node (4 CPU, 32 GiB, 110 Pods),
@@ -207,7 +211,7 @@ func (r *runner) schedWorkload(ctx context.Context, w schedWorkload, timeout tim
 // constrained workload a tier (a, b or c) and every other Node disk=ssd.
 func schedNode(w schedWorkload, i int) *corev1.Node {
 	name := fmt.Sprintf("%s-node-%05d", w.name, i)
-	labels := map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+	labels := map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", workloadLabel: w.name}
 	if w.zones > 0 {
 		labels["topology.kubernetes.io/zone"] = fmt.Sprintf("zone-%d", i%w.zones)
 	}
@@ -228,12 +232,14 @@ func schedNode(w schedWorkload, i int) *corev1.Node {
 }
 
 // schedPod is Pod seq of a workload: the benchmarks' template Pod (a Deployment's Pod of about
-// 1 KiB) requesting 100m CPU and 100 MiB, for the benchmark's scheduler. The constrained
+// 1 KiB) requesting 100m CPU and 100 MiB, for the benchmark's scheduler, selecting the
+// workload's Nodes. The constrained
 // workload's Pods must spread evenly over zones (maxSkew 1, DoNotSchedule), prefer spreading over
 // Nodes (ScheduleAnyway), require tier a or b and prefer disk=ssd.
 func schedPod(w schedWorkload, ns string, seq int) *corev1.Pod {
 	p := newPod(ns, podName("pod", seq))
 	p.Spec.SchedulerName = benchSchedulerName
+	p.Spec.NodeSelector[workloadLabel] = w.name
 	p.Spec.Containers[0].Resources = &corev1.ResourceRequirements{
 		Requests: map[string]string{"cpu": "100m", "memory": "100Mi"},
 		Limits:   map[string]string{"cpu": "100m", "memory": "100Mi"},
@@ -344,8 +350,9 @@ const (
 
 // schedWarmup creates one Pod and waits until it is bound: the scheduler has listed the Nodes.
 // The Pod is deleted again.
-func (r *runner) schedWarmup(ctx context.Context, ns string) error {
-	p := schedPod(schedWorkload{}, ns, 0)
+func (r *runner) schedWarmup(ctx context.Context, w schedWorkload, ns string) error {
+	w.constrained = false
+	p := schedPod(w, ns, 0)
 	p.Metadata.Name = "warmup"
 	pods := r.env.podClient(0)
 	if _, err := pods.Create(ctx, p); err != nil {
@@ -502,7 +509,7 @@ func (r *runner) checkPlacements(ctx context.Context, w schedWorkload, ns string
 		if w.zones > 0 {
 			perZone[fmt.Sprintf("zone-%d", i%w.zones)]++
 		}
-		if w.constrained && i%3 == 2 && len(problems) < 5 {
+		if w.constrained && i%3 == 2 {
 			problems = append(problems, "a pod on "+n+" of tier c")
 		}
 	}
@@ -520,6 +527,9 @@ func (r *runner) checkPlacements(ctx context.Context, w schedWorkload, ns string
 		if hi-lo > 1 {
 			problems = append(problems, fmt.Sprintf("zones hold %d to %d pods: skew %d > 1", lo, hi, hi-lo))
 		}
+	}
+	if len(problems) > 5 {
+		problems = append(problems[:5], fmt.Sprintf("and %d more", len(problems)-5))
 	}
 	return strings.Join(problems, "; "), nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/pkg/scheme"
 )
 
 // TestSchedulerBenchmark runs both scheduler workloads at a tiny size against real servers and
@@ -26,6 +28,12 @@ func TestSchedulerBenchmark(t *testing.T) {
 	r := &runner{cfg: cfg, env: e, fixtures: map[string]bool{}, rep: &report{cfg: cfg}}
 	pprof.Do(ctx, pprof.Labels(roleLabel, roleClients), func(ctx context.Context) {
 		if err = r.env.connect(ctx); err != nil {
+			return
+		}
+		// A Node another benchmark left behind takes none of the Pods, and stays.
+		stray := schedNode(schedWorkload{name: "stray"}, 0)
+		delete(stray.Metadata.Labels, workloadLabel)
+		if _, err = r.env.apiConns[0].Resource(scheme.Nodes).Create(ctx, stray); err != nil {
 			return
 		}
 		for _, w := range []schedWorkload{
@@ -65,8 +73,12 @@ func TestSchedulerBenchmark(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	// Everything written is gone: the next benchmark starts clean.
+	// Everything written is gone: the next benchmark starts clean; what others wrote stays.
 	if n, err := r.podCount(ctx); err != nil || n != 0 {
 		t.Errorf("%d pods left (%v)", n, err)
+	}
+	nodes, _, err := r.env.apiConns[0].Resource(scheme.Nodes).List(ctx, nil)
+	if err != nil || len(nodes) != 1 || nodes[0].GetMetadata().GetName() != "stray-node-00000" {
+		t.Errorf("nodes left: %d (%v), want the stray one only", len(nodes), err)
 	}
 }
