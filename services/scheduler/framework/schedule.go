@@ -15,12 +15,12 @@ import (
 var ErrNoNodesAvailable = errors.New("no nodes available to schedule pods")
 
 // Cursor is what one decision hands the next: where the search for feasible Nodes resumes
-// and which Node was picked last (for round-robin ties). The zero Cursor starts at the
-// first Node.
+// and which Node was picked last (for round-robin ties). Start with Cursor{Last: -1}.
 type Cursor struct {
 	// Start is the index in Snapshot.Nodes where the next search begins.
 	Start int
-	// Last is the index in Snapshot.Nodes of the Node picked last; -1 for none.
+	// Last is the index in Snapshot.Nodes of the Node picked last; -1 for none. Among Nodes
+	// with the best score, the first after Last wins.
 	Last int
 }
 
