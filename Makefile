@@ -52,8 +52,15 @@ generate: $(GEN_TOOLS) ## Regenerate the Go code from proto/ (and the gateway's 
 	PATH="$(TOOLS_BIN):$$PATH" $(BUF) generate
 
 .PHONY: run
-run: build ## Build, then run the whole control plane with embedded etcd in ./_output/data (extra flags: RUN_ARGS=...)
-	bin/berth server --data-dir ./_output/data $(RUN_ARGS)
+run: build ## Build, then run the whole control plane with embedded etcd in ./_output/data, and a node agent on Docker when Docker answers (extra flags: RUN_ARGS=...)
+	@if docker info >/dev/null 2>&1; then \
+		hack/images.sh; \
+		echo "bin/berth server --data-dir ./_output/data --agent $(RUN_ARGS)"; \
+		exec bin/berth server --data-dir ./_output/data --agent $(RUN_ARGS); \
+	else \
+		echo "no Docker Engine answers: running the control plane without a node agent"; \
+		exec bin/berth server --data-dir ./_output/data $(RUN_ARGS); \
+	fi
 
 .PHONY: tools
 tools: $(ALL_TOOLS) ## Install the pinned tools (buf, protoc-gen-go, protoc-gen-go-grpc, protoc-gen-grpc-gateway, staticcheck) into _output/tools/bin
