@@ -128,8 +128,14 @@ func jsonToYAML(j []byte) ([]byte, error) {
 type encoder struct {
 	b    []byte
 	opts MarshalOptions
-	// entries holds the entries of the maps being written, innermost last.
+	// entries holds the entries of the maps being written, innermost last; members the
+	// populated fields of the messages being written.
 	entries []mapEntry
+	members []member
+	// plan is the plan of the message whose fields collect is collecting; collectFn is
+	// collect, bound once.
+	plan      *messagePlan
+	collectFn func(protoreflect.FieldDescriptor, protoreflect.Value) bool
 }
 
 // mapEntry is one entry of a map being written.
@@ -140,7 +146,11 @@ type mapEntry struct {
 
 // encoders keeps encoders and their buffers from one Marshal to the next: a Marshal allocates
 // only the bytes it returns.
-var encoders = sync.Pool{New: func() any { return &encoder{b: make([]byte, 0, 4<<10)} }}
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{b: make([]byte, 0, 4<<10)}
+	e.collectFn = e.collect
+	return e
+}}
 
 // maxPooledBuffer bounds the buffers kept in encoders.
 const maxPooledBuffer = 4 << 20
@@ -159,6 +169,9 @@ func (e *encoder) free() {
 	}
 	clear(e.entries[:cap(e.entries)])
 	e.entries = e.entries[:0]
+	clear(e.members[:cap(e.members)])
+	e.members = e.members[:0]
+	e.plan = nil
 	e.opts = MarshalOptions{}
 	encoders.Put(e)
 }
@@ -185,33 +198,50 @@ type fieldPlan struct {
 	value bool
 }
 
-// plans caches each message type's fields in JSON-name order. It is copied on write: the
-// encoder reads it without a lock.
+// messagePlan is a message type's fields in JSON-name order, and the position of each in it
+// by field number.
+type messagePlan struct {
+	fields []fieldPlan
+	// byNumber[n] is the position in fields of field number n, -1 for none.
+	byNumber []int
+}
+
+// plans caches each message type's plan. It is copied on write: the encoder reads it without
+// a lock.
 var (
-	plans   atomic.Pointer[map[protoreflect.MessageDescriptor][]fieldPlan]
+	plans   atomic.Pointer[map[protoreflect.MessageDescriptor]*messagePlan]
 	plansMu sync.Mutex
 )
 
-func fieldsByJSONName(md protoreflect.MessageDescriptor) []fieldPlan {
+func planFor(md protoreflect.MessageDescriptor) *messagePlan {
 	if m := plans.Load(); m != nil {
 		if p, ok := (*m)[md]; ok {
 			return p
 		}
 	}
 	fields := md.Fields()
-	p := make([]fieldPlan, fields.Len())
-	for i := range p {
+	p := &messagePlan{fields: make([]fieldPlan, fields.Len())}
+	maxNumber := 0
+	for i := range p.fields {
 		fd := fields.Get(i)
-		p[i] = fieldPlan{
+		p.fields[i] = fieldPlan{
 			fd: fd, name: fd.JSONName(),
 			key:   append(appendString(nil, fd.JSONName()), ':'),
 			value: !fd.IsList() && !fd.IsMap() && fd.Message() != nil && fd.Message().FullName() == valueName,
 		}
+		maxNumber = max(maxNumber, int(fd.Number()))
 	}
-	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
+	sort.Slice(p.fields, func(i, j int) bool { return p.fields[i].name < p.fields[j].name })
+	p.byNumber = make([]int, maxNumber+1)
+	for i := range p.byNumber {
+		p.byNumber[i] = -1
+	}
+	for i, f := range p.fields {
+		p.byNumber[f.fd.Number()] = i
+	}
 	plansMu.Lock()
 	defer plansMu.Unlock()
-	next := map[protoreflect.MessageDescriptor][]fieldPlan{md: p}
+	next := map[protoreflect.MessageDescriptor]*messagePlan{md: p}
 	if m := plans.Load(); m != nil {
 		for k, v := range *m {
 			next[k] = v
@@ -219,6 +249,30 @@ func fieldsByJSONName(md protoreflect.MessageDescriptor) []fieldPlan {
 	}
 	plans.Store(&next)
 	return p
+}
+
+// index returns the position of a field in the plan, or -1.
+func (p *messagePlan) index(fd protoreflect.FieldDescriptor) int {
+	n := int(fd.Number())
+	if fd.IsExtension() || n >= len(p.byNumber) {
+		return -1
+	}
+	return p.byNumber[n]
+}
+
+// member is a populated field of the message being written: its position in the plan.
+type member struct {
+	at int
+	v  protoreflect.Value
+}
+
+// collect is the function the encoder ranges over a message's populated fields with; it is
+// made once per encoder (a method value passed on would be allocated for every message).
+func (e *encoder) collect(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	if at := e.plan.index(fd); at >= 0 {
+		e.members = append(e.members, member{at: at, v: v})
+	}
+	return true
 }
 
 // message writes one message as a JSON object. ti, when it has type meta and typeMeta is set,
@@ -253,18 +307,42 @@ func (e *encoder) fields(m protoreflect.Message, ti *typeInfo, typeMeta bool) er
 		extra[0][1], extra[1][1] = ti.apiVersion, ti.kind
 		next = 0
 	}
+	// The populated fields go on e.members, above those of the messages being written around
+	// this one, in JSON-name order, and come off when it is written. A message inside may grow
+	// e.members: index it afresh.
+	plan := planFor(m.Descriptor())
+	start := len(e.members)
+	defer func() {
+		clear(e.members[start:])
+		e.members = e.members[:start]
+	}()
+	e.plan = plan
+	m.Range(e.collectFn)
+	list := ti != nil && ti.list
+	if list {
+		// A list always has metadata and items, as the apiserver writes them.
+		for _, name := range []protoreflect.Name{"metadata", ti.itemField} {
+			fd := m.Descriptor().Fields().ByName(name)
+			if fd == nil || m.Has(fd) {
+				continue
+			}
+			e.members = append(e.members, member{at: plan.index(fd), v: m.Get(fd)})
+		}
+	}
+	// Insertion sort: a message has few populated fields.
+	ms := e.members[start:]
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].at < ms[j-1].at; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	n := len(ms)
 	e.b = append(e.b, '{')
 	first := true
-	list := ti != nil && ti.list
-	for i, plan := 0, fieldsByJSONName(m.Descriptor()); i < len(plan); i++ {
-		f := &plan[i]
-		// A list always has metadata and items, as the apiserver writes them.
-		always := list && (f.fd.Name() == "metadata" || f.fd.Name() == ti.itemField)
-		if !always && !m.Has(f.fd) {
-			continue
-		}
-		v := m.Get(f.fd)
-		if !always && f.value && isEmptyValue(v) {
+	for i := range n {
+		mb := e.members[start+i]
+		f, v := &plan.fields[mb.at], mb.v
+		if f.value && isEmptyValue(v) {
 			continue
 		}
 		for ; next < len(extra) && extra[next][0] < f.name; next++ {
