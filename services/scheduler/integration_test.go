@@ -474,3 +474,28 @@ func TestLeaderElection(t *testing.T) {
 		t.Errorf("p3 scheduled by %q after a stopped, want b", by)
 	}
 }
+
+// A Pod that finished (phase Succeeded) no longer holds its Node's resources: a Pod waiting
+// for them is scheduled.
+func TestFinishedPodFreesItsNode(t *testing.T) {
+	e := newEnv(t)
+	e.startScheduler(scheduler.Config{})
+	e.create(node("n1", "1", "1Gi", nil))
+	e.create(pod("first", "1", ""))
+	e.waitBound(20*time.Second, "first")
+	e.create(pod("second", "1", ""))
+	e.eventually(20*time.Second, func() string {
+		if c := condition(e.getPod("second"), "PodScheduled"); c.GetReason() != "Unschedulable" {
+			return fmt.Sprintf("second: PodScheduled %v, want Unschedulable", c)
+		}
+		return ""
+	})
+	done := e.getPod("first")
+	done.Status.Phase = "Succeeded"
+	if _, err := e.c.Resource(scheme.Pods).UpdateStatus(e.ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if placed := e.waitBound(20*time.Second, "second"); placed["second"] != "n1" {
+		t.Errorf("second bound to %q, want n1", placed["second"])
+	}
+}
