@@ -146,14 +146,14 @@ func (g *Gateway) serveWatch(w http.ResponseWriter, r *http.Request, rt route) {
 	}()
 	var buf []byte
 	for ev := range events {
-		line, err := enc(ev.Type, ev.Object)
-		if err != nil {
+		var err error
+		if buf, err = enc(buf, ev.Type, ev.Object); err != nil {
 			g.log.WarnContext(ctx, "encode watch event", "resource", rt.res.GroupResource(), "err", err)
 			_, _ = w.Write(buf)
 			writeErrorEvent(w, rc, kerrors.NewInternalError(err))
 			return
 		}
-		buf = append(append(buf, line...), '\n')
+		buf = append(buf, '\n')
 		if len(events) > 0 && len(buf) < maxWatchBatch {
 			continue
 		}
@@ -182,16 +182,20 @@ const (
 	maxWatchBatch = 64 << 10
 )
 
-// eventEncoder returns how one watch event is written: Kubernetes JSON, or a Table row when
-// the client asked for Tables. The JSON of an object comes from the cache when another watch
-// (or a get or list) has written it already.
-func eventEncoder(r *scheme.Resource, tbl *table.Options, cache *kubejson.Cache) func(string, scheme.Object) ([]byte, error) {
+// eventEncoder returns how one watch event is appended to a buffer: Kubernetes JSON, or a
+// Table row when the client asked for Tables. The JSON of an object comes from the cache when
+// another watch (or a get or list) has written it already.
+func eventEncoder(r *scheme.Resource, tbl *table.Options, cache *kubejson.Cache) func([]byte, string, scheme.Object) ([]byte, error) {
 	if tbl != nil {
-		return tbl.NewWatchEncoder(r).Encode
+		enc := tbl.NewWatchEncoder(r)
+		return func(b []byte, typ string, obj scheme.Object) ([]byte, error) {
+			line, err := enc.Encode(typ, obj)
+			return append(b, line...), err
+		}
 	}
 	opts := kubejson.MarshalOptions{Cache: cache}
-	return func(typ string, obj scheme.Object) ([]byte, error) {
-		return opts.MarshalWatchEvent(typ, obj)
+	return func(b []byte, typ string, obj scheme.Object) ([]byte, error) {
+		return opts.AppendWatchEvent(b, typ, obj)
 	}
 }
 

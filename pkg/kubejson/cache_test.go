@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/berth-dev/berth/pkg/kubejson"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
@@ -54,6 +55,13 @@ func TestCacheWritesTheSame(t *testing.T) {
 			}
 			if string(got) != string(want) {
 				t.Errorf("%+v round %d watch event:\n got %s\nwant %s", opts, round, got, want)
+			}
+			appended, err := cached.AppendWatchEvent([]byte("before\n"), "MODIFIED", pods[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(appended) != "before\n"+string(want) {
+				t.Errorf("%+v round %d appended watch event:\n got %s\nwant before\n%s", opts, round, appended, want)
 			}
 		}
 	}
@@ -130,4 +138,14 @@ func TestCacheConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// A failed append leaves the buffer as it was.
+func TestAppendWatchEventError(t *testing.T) {
+	bad := storedPod("a", "u", "1", "nginx")
+	bad.Metadata.CreationTimestamp = &timestamppb.Timestamp{Seconds: 1 << 40}
+	b, err := kubejson.MarshalOptions{}.AppendWatchEvent([]byte("kept"), "ADDED", bad)
+	if err == nil || string(b) != "kept" {
+		t.Errorf("AppendWatchEvent = %q, %v; want the buffer unchanged and an error", b, err)
+	}
 }

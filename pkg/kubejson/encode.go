@@ -53,15 +53,38 @@ func MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
 func (o MarshalOptions) MarshalWatchEvent(eventType string, obj proto.Message) ([]byte, error) {
 	e := newEncoder(o)
 	defer e.free()
+	if err := e.watchEvent(eventType, obj); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(e.b), nil
+}
+
+// AppendWatchEvent appends the line MarshalWatchEvent writes to b and returns the extended
+// buffer (b unchanged on error): a watch stream can reuse one buffer for all its events.
+func (o MarshalOptions) AppendWatchEvent(b []byte, eventType string, obj proto.Message) ([]byte, error) {
+	e := newEncoder(o)
+	own := e.b
+	e.b = b
+	defer func() {
+		e.b = own
+		e.free()
+	}()
+	if err := e.watchEvent(eventType, obj); err != nil {
+		return b, err
+	}
+	return e.b, nil
+}
+
+func (e *encoder) watchEvent(eventType string, obj proto.Message) error {
 	e.b = append(e.b, `{"object":`...)
 	mr := obj.ProtoReflect()
 	if err := e.message(mr, types[mr.Descriptor().FullName()], true); err != nil {
-		return nil, fmt.Errorf("object: %w", err)
+		return fmt.Errorf("object: %w", err)
 	}
 	e.b = append(e.b, `,"type":`...)
 	e.b = appendString(e.b, eventType)
 	e.b = append(e.b, '}')
-	return bytes.Clone(e.b), nil
+	return nil
 }
 
 // MarshalList writes objects, possibly of several kinds, as the "kind: List" kubectl prints
