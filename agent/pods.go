@@ -40,7 +40,10 @@ type podSink interface {
 func (a *agent) newAssignments() *informer.Informer {
 	inf := informer.New(a.cfg.Client, scheme.Pods, informer.Options{
 		FieldSelector: "spec.nodeName=" + a.cfg.NodeName,
-		Logger:        a.log,
+		// A Node has at most a few hundred Pods: one unpaged list, served from the
+		// apiserver's watch cache, not a scan of every Pod in etcd.
+		PageSize: -1,
+		Logger:   a.log,
 	})
 	return inf
 }

@@ -52,6 +52,7 @@ const (
 	benchAgentNode       = "bench-agent"
 	benchHollowPrefix    = "bench-hollow"
 	benchAgentNamespace  = "bench-agent"
+	agentLeaseNamespace  = "kube-node-lease"
 	benchRawLabel        = "io.berth.bench"
 	agentReadyTimeout    = 2 * time.Minute
 	podStartTimeout      = 30 * time.Second
@@ -178,7 +179,8 @@ func (r *runner) waitReadyNodes(ctx context.Context, prefix string, n int, agent
 	nodes := r.env.apiConns[0].Resource(scheme.Nodes)
 	deadline := time.Now().Add(agentReadyTimeout)
 	for {
-		items, _, err := nodes.ListAll(ctx, &metav1.ListOptions{Limit: 500})
+		// resourceVersion "0": from the watch cache, sparing etcd while the agents register.
+		items, _, err := nodes.List(ctx, &metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return err
 		}
@@ -206,7 +208,7 @@ func (r *runner) waitReadyNodes(ctx context.Context, prefix string, n int, agent
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d Nodes ready after %s; agent log:\n%s", ready, n, agentReadyTimeout, tailLines(agent.log.String(), 30))
 		}
-		if !sleepCtx(ctx, 500*time.Millisecond) {
+		if !sleepCtx(ctx, time.Second) {
 			return ctx.Err()
 		}
 	}
@@ -214,9 +216,14 @@ func (r *runner) waitReadyNodes(ctx context.Context, prefix string, n int, agent
 
 // podStartup measures create → Running of Pods on one Node running on Docker, one Pod at a
 // time, each next to raw docker create + start of the same two containers.
-func (r *runner) podStartup(ctx context.Context) error {
+func (r *runner) podStartup(ctx context.Context) (err error) {
+	// The result is reported when the benchmark ran or was skipped, not when it failed.
 	res := &startupResult{pods: r.cfg.agent.pods}
-	r.rep.startup = res
+	defer func() {
+		if err == nil {
+			r.rep.startup = res
+		}
+	}()
 	dc, err := dockerclient.NewClientWithOpts(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
 	if err == nil {
 		_, err = dc.Ping(ctx)
@@ -242,8 +249,13 @@ func (r *runner) podStartup(ctx context.Context) error {
 		res.skipped = err.Error()
 		return nil
 	}
-	defer removeBenchContainers(context.WithoutCancel(ctx), dc)
-	defer agent.stop()
+	defer func() {
+		agent.stop()
+		removeBenchContainers(context.WithoutCancel(ctx), dc)
+		if cerr := r.cleanupAgent(context.WithoutCancel(ctx), benchAgentNode); err == nil {
+			err = cerr
+		}
+	}()
 	if err := r.waitReadyNodes(ctx, benchAgentNode, 1, agent); err != nil {
 		return err
 	}
@@ -367,18 +379,35 @@ func removeBenchContainers(ctx context.Context, dc *dockerclient.Client) {
 	}
 }
 
+// cleanupAgent deletes what a stopped agent left in the apiserver under a Node name prefix:
+// its Nodes, their Leases and Events, and the Pods of the startup benchmark's namespace, so
+// that the Nodes are not there for the benchmarks after it to schedule on.
+func (r *runner) cleanupAgent(ctx context.Context, nodePrefix string) error {
+	return r.cleanup(ctx,
+		"/registry/core/nodes/"+nodePrefix,
+		"/registry/coordination.k8s.io/leases/"+agentLeaseNamespace+"/"+nodePrefix,
+		"/registry/core/events/default/"+nodePrefix,
+		podKeyPrefix+benchAgentNamespace+"/",
+		"/registry/core/events/"+benchAgentNamespace+"/",
+	)
+}
+
 // hollowMemory measures the memory of hollow Nodes: one agent process with one Node, then
 // one with all of them, each measured once every Node is Ready and the process has settled.
 func (r *runner) hollowMemory(ctx context.Context) error {
 	res := &hollowResult{nodes: r.cfg.agent.hollowNodes}
-	r.rep.hollow = res
 	measure := func(prefix string, n int) (rss, heap int64, readyIn time.Duration, err error) {
 		start := time.Now()
 		agent, err := r.startAgent(ctx, "--runtime", "fake", "--hollow-nodes", strconv.Itoa(n), "--node-name", prefix)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		defer agent.stop()
+		defer func() {
+			agent.stop()
+			if cerr := r.cleanupAgent(context.WithoutCancel(ctx), prefix+"-"); err == nil {
+				err = cerr
+			}
+		}()
 		if err := r.waitReadyNodes(ctx, prefix+"-", n, agent); err != nil {
 			return 0, 0, 0, err
 		}
@@ -393,12 +422,16 @@ func (r *runner) hollowMemory(ctx context.Context) error {
 	if res.rssOne, _, _, err = measure(benchHollowPrefix+"-one", 1); err != nil {
 		if strings.Contains(err.Error(), berthBinary) {
 			res.skipped = err.Error()
+			r.rep.hollow = res
 			return nil
 		}
 		return err
 	}
-	res.rssAll, res.heapAll, res.readyIn, err = measure(benchHollowPrefix, res.nodes)
-	return err
+	if res.rssAll, res.heapAll, res.readyIn, err = measure(benchHollowPrefix, res.nodes); err != nil {
+		return err
+	}
+	r.rep.hollow = res
+	return nil
 }
 
 // agentSection renders the agent benchmarks.

@@ -415,3 +415,20 @@ func TestNewListerChecksTheType(t *testing.T) {
 	}()
 	NewLister[*corev1.Pod](New(c, scheme.ConfigMaps, Options{}))
 }
+
+// TestUnpagedList: a negative PageSize lists in one call (from the apiserver's watch cache).
+func TestUnpagedList(t *testing.T) {
+	c := dial(t, apiservertest.Start(t))
+	ctx := context.Background()
+	for i := range 7 {
+		if _, err := c.Resource(scheme.ConfigMaps).Create(ctx, configMap("default", fmt.Sprintf("cm-%d", i), "0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inf := New(c, scheme.ConfigMaps, Options{PageSize: -1, Namespace: "default", Logger: testLogger(t)})
+	run(t, inf)
+	waitSynced(t, inf)
+	if !equalMaps(cached(inf), state(t, c)) {
+		t.Fatalf("cache %v differs from the server %v", cached(inf), state(t, c))
+	}
+}
