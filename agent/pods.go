@@ -62,7 +62,9 @@ func (a *agent) followAssignments(ctx context.Context) error {
 	a.assigned.AddHandler(informer.HandlerFuncs{
 		AddFunc: func(obj scheme.Object) {
 			a.metrics.assignedPods.Inc()
-			a.workers.Update(obj.(*corev1.Pod))
+			pod := obj.(*corev1.Pod)
+			a.log.Debug("pod assigned", "pod", informer.KeyOf(pod), "uid", pod.GetMetadata().GetUid())
+			a.workers.Update(pod)
 		},
 		UpdateFunc: func(_, obj scheme.Object) { a.workers.Update(obj.(*corev1.Pod)) },
 		DeleteFunc: func(obj scheme.Object) {

@@ -218,6 +218,7 @@ func (m *statusManager) writeStatus(ctx context.Context, ns, name, uid string, s
 		switch {
 		case err == nil:
 			m.metrics.statusUpdates.WithLabelValues("pod", "ok").Inc()
+			m.log.Debug("pod status written", "pod", ns+"/"+name, "phase", next.Status.GetPhase())
 			m.remember(uid, status)
 			return false, nil
 		case kerrors.IsConflict(err) && attempt < 10:
