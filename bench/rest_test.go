@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,6 +130,44 @@ func fmtDurs(d []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
+// The framed scan of the gateway's lines reads what the whole scan reads.
+func TestScanFramedEvent(t *testing.T) {
+	for i, annotations := range []map[string]string{
+		{sentAnnotation: "1"},
+		{"a": `quote " and brace } and "type":"X"}`, sentAnnotation: "22", "z": "<&>"},
+		{"before": "},\"type\":\"ADDED\"}", sentAnnotation: "333"},
+	} {
+		pod := newPod("ns", fmt.Sprintf("fanout-%d", i))
+		pod.Metadata.Annotations = annotations
+		for _, typ := range []string{"ADDED", "MODIFIED", "DELETED"} {
+			line, err := kubejson.MarshalWatchEvent(typ, pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line = append(line, '\n')
+			framed, ok := scanFramedEvent(line)
+			if !ok {
+				t.Fatalf("not framed: %s", line)
+			}
+			whole, err := scanWholeEvent(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(framed.typ) != string(whole.typ) || string(framed.name) != string(whole.name) || string(framed.sent) != string(whole.sent) {
+				t.Errorf("framed %q %q %q, whole %q %q %q", framed.typ, framed.name, framed.sent, whole.typ, whole.name, whole.sent)
+			}
+			if string(framed.typ) != typ || string(framed.sent) != annotations[sentAnnotation] {
+				t.Errorf("read %q %q from %s", framed.typ, framed.sent, line)
+			}
+		}
+	}
+	for _, line := range []string{`{"type":"ADDED","object":{}}`, `{"object":{},"type":"added"}`, `{"object":{"metadata":5},"type":"ADDED"}`, `{"object":{`} {
+		if _, ok := scanFramedEvent([]byte(line)); ok {
+			t.Errorf("%s read as framed", line)
+		}
+	}
+}
+
 // The create bodies are the template Pod under the name asked for, as Kubernetes' Pod.
 func TestCreateBodies(t *testing.T) {
 	c, err := newCreateBodies("ns")
@@ -184,8 +223,9 @@ func TestScanJSONPodEvent(t *testing.T) {
 	}
 }
 
-// FuzzScanJSONPodEvent checks the scanner against encoding/json on any input: what the
-// scanner reads from a valid event is what encoding/json reads, and nothing makes it panic.
+// FuzzScanJSONPodEvent checks the scanner against encoding/json on any input: what the whole
+// scan reads from a valid event is what encoding/json reads, and nothing makes either scan
+// panic.
 func FuzzScanJSONPodEvent(f *testing.F) {
 	pod := newPod("ns", "fanout-1")
 	pod.Metadata.Annotations[sentAnnotation] = "17"
@@ -197,7 +237,8 @@ func FuzzScanJSONPodEvent(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := scanJSONPodEvent(data)
+		_, _ = scanJSONPodEvent(data) // never panics
+		ev, err := scanWholeEvent(data)
 		var doc map[string]any
 		if err != nil || !utf8.Valid(data) || json.Unmarshal(data, &doc) != nil {
 			return

@@ -39,7 +39,7 @@ func (r *report) restTargets(t *table) {
 		if rate := f.writeRate(); rate < 0.95*float64(f.cfg.rate) {
 			measured += fmt.Sprintf(" (the writer reached %s of %d writes/s)", fmtRate(rate), f.cfg.rate)
 		}
-		t.add(fmt.Sprintf("%d HTTP watchers, %d writes/s: p99 latency from write acknowledged to event received < %s", f.cfg.watchers, f.cfg.rate, fmtDur(fanoutTarget)),
+		t.add(fmt.Sprintf("%d HTTP watchers, %d writes/s: p99 latency from write acknowledged to event received < %s (the gRPC fan-out's target)", f.cfg.watchers, f.cfg.rate, fmtDur(fanoutTarget)),
 			measured, passMiss(f.delivered > 0 && f.fromAck.p99 < fanoutTarget))
 		t.add(fmt.Sprintf("%d HTTP watchers: every event delivered, no watcher dropped", f.cfg.watchers),
 			fmt.Sprintf("%s of %s events, %d dropped", fmtInt(f.delivered), fmtInt(f.expected), f.dropped),

@@ -176,8 +176,59 @@ func (w *watcher) runHTTP(ctx context.Context, body io.Reader) {
 // scanJSONPodEvent reads the type, the Pod's name and its sent annotation from one line of a
 // Kubernetes watch stream, {"object":{...},"type":"ADDED"}, without decoding the rest: the
 // watchers share the CPUs with the servers they measure (see frames.go). Strings are returned
-// as they are written, between their quotes, escapes and all.
+// as they are written, between their quotes, escapes and all. A line framed as the gateway
+// frames its events (kubejson's order: the object first, the type last) is read up to the
+// object's metadata and at its end; any other is read whole.
 func scanJSONPodEvent(line []byte) (podEvent, error) {
+	if ev, ok := scanFramedEvent(line); ok {
+		return ev, nil
+	}
+	return scanWholeEvent(line)
+}
+
+// Framing of the gateway's watch lines.
+var (
+	framePrefix = []byte(`{"object":{`)
+	frameType   = []byte(`},"type":"`)
+)
+
+// errMetadataRead stops the scan of a framed event's object once its metadata is read.
+var errMetadataRead = errors.New("metadata read")
+
+// scanFramedEvent reads an event framed as {"object":{...},"type":"TYPE"} (TYPE in capital
+// letters): the type at the end, the name and sent annotation from the object's metadata.
+func scanFramedEvent(line []byte) (podEvent, bool) {
+	b := bytes.TrimRight(line, " \t\r\n")
+	if !bytes.HasPrefix(b, framePrefix) || len(b) < len(framePrefix)+len(frameType)+2 || !bytes.HasSuffix(b, []byte(`"}`)) {
+		return podEvent{}, false
+	}
+	at := bytes.LastIndex(b, frameType)
+	if at < len(framePrefix)-1 {
+		return podEvent{}, false
+	}
+	typ := b[at+len(frameType) : len(b)-2]
+	if len(typ) == 0 || bytes.ContainsFunc(typ, func(r rune) bool { return r < 'A' || r > 'Z' }) {
+		return podEvent{}, false
+	}
+	ev := podEvent{typ: typ}
+	s := &jsonScanner{b: b[:at+1], i: len(framePrefix) - 1}
+	err := s.object(func(key []byte) error {
+		if string(key) != "metadata" {
+			return s.skip()
+		}
+		if err := scanJSONMeta(s, &ev); err != nil {
+			return err
+		}
+		return errMetadataRead
+	})
+	if err != nil && !errors.Is(err, errMetadataRead) {
+		return podEvent{}, false
+	}
+	return ev, true
+}
+
+// scanWholeEvent reads an event in any framing, checking all of it.
+func scanWholeEvent(line []byte) (podEvent, error) {
 	var ev podEvent
 	s := &jsonScanner{b: line}
 	err := s.object(func(key []byte) (err error) {
