@@ -36,7 +36,8 @@ type cacheKey struct {
 }
 
 type cacheShard struct {
-	mu sync.Mutex
+	// mu is read-locked for hits in cur, which the watchers of an event all look for at once.
+	mu sync.RWMutex
 	// cur is the generation being filled, holding curBytes; old the one before it.
 	cur, old map[cacheKey][]byte
 	curBytes int
@@ -67,12 +68,18 @@ func (c *Cache) shard(k cacheKey) *cacheShard {
 
 func (c *Cache) get(k cacheKey) ([]byte, bool) {
 	s := c.shard(k)
+	s.mu.RLock()
+	b, ok := s.cur[k]
+	s.mu.RUnlock()
+	if ok {
+		return b, true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b, ok := s.cur[k]; ok {
 		return b, true
 	}
-	b, ok := s.old[k]
+	b, ok = s.old[k]
 	if ok {
 		s.addLocked(k, b, c.shardBytes)
 	}
