@@ -67,8 +67,8 @@ func TestRunBenchmarks(t *testing.T) {
 	if f.fromSend.p50 <= 0 || f.fromSend.max < f.fromSend.p99 || f.fromAck.p99 > f.fromSend.p99 {
 		t.Errorf("fan-out latencies: from send %+v, from ack %+v", f.fromSend, f.fromAck)
 	}
-	if f.cpu <= 0 || f.rssAfter <= 0 {
-		t.Errorf("fan-out process usage: cpu %v, rss %d", f.cpu, f.rssAfter)
+	if f.cpu <= 0 || f.rssAfter <= 0 || f.anonAfter <= 0 || f.anonAfter+f.fileAfter > f.rssAfter {
+		t.Errorf("fan-out process usage: cpu %v, rss %d (anonymous %d, files %d)", f.cpu, f.rssAfter, f.anonAfter, f.fileAfter)
 	}
 	if len(rep.profiles) != 5 {
 		t.Fatalf("%d profiles, want one per benchmark", len(rep.profiles))

@@ -66,6 +66,9 @@ type fanoutResult struct {
 	cpu, wall                 time.Duration
 	rssBefore, rssAfter, peak int64
 	peakKnown                 bool
+	// The resident memory split into anonymous memory (heaps, stacks) and mapped files (etcd's
+	// database), before and after.
+	anonBefore, anonAfter, fileBefore, fileAfter int64
 }
 
 // latencies summarises a latency distribution; a percentile may be undelivered.
@@ -163,6 +166,7 @@ func (r *runner) fanout(ctx context.Context) error {
 	stopWatchers()
 	wg.Wait()
 	res.cpu, res.rssBefore, res.rssAfter, res.peak = after.cpu-before.cpu, before.rss, after.rss, after.peakRSS
+	res.anonBefore, res.anonAfter, res.fileBefore, res.fileAfter = before.rssAnon, after.rssAnon, before.rssFile, after.rssFile
 
 	res.summarize(watchers, ackDelay, start)
 	r.rep.fanout = res

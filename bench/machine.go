@@ -113,8 +113,10 @@ const userHZ = 100
 type procUsage struct {
 	// cpu is the user and system CPU time consumed since the process started.
 	cpu time.Duration
-	// rss is the resident set size; peakRSS its high-water mark.
-	rss, peakRSS int64
+	// rss is the resident set size; peakRSS its high-water mark. rssAnon is the part of rss in
+	// anonymous memory (heap, stacks), rssFile the part in mapped files (etcd maps its
+	// database file).
+	rss, peakRSS, rssAnon, rssFile int64
 }
 
 // readUsage reads this process's CPU time from /proc/self/stat and its resident memory from
@@ -142,17 +144,29 @@ func readUsage() (procUsage, error) {
 		return u, fmt.Errorf("read CPU usage: malformed /proc/self/stat")
 	}
 	u.cpu = time.Duration(ut+st) * time.Second / userHZ
-	u.rss = statusBytes("VmRSS")
-	u.peakRSS = statusBytes("VmHWM")
-	return u, nil
-}
-
-// statusBytes reads a "kB" field of /proc/self/status.
-func statusBytes(key string) int64 {
-	v := procField("/proc/self/status", key, ":")
-	kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64)
+	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return u, fmt.Errorf("read memory usage: %w", err)
 	}
-	return kb << 10
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			u.rss = kb << 10
+		case "VmHWM":
+			u.peakRSS = kb << 10
+		case "RssAnon":
+			u.rssAnon = kb << 10
+		case "RssFile":
+			u.rssFile = kb << 10
+		}
+	}
+	return u, nil
 }

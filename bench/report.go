@@ -297,6 +297,8 @@ func (r *report) fanoutSection(b *bytes.Buffer) {
 		peak = fmtBytes(f.peak)
 	}
 	t.add("Process RSS: before / after / peak during the run", fmt.Sprintf("%s / %s / %s", fmtBytes(f.rssBefore), fmtBytes(f.rssAfter), peak))
+	t.add("…of which anonymous memory (heaps, stacks): before / after", fmt.Sprintf("%s / %s", fmtBytes(f.anonBefore), fmtBytes(f.anonAfter)))
+	t.add("…of which mapped files (etcd's database): before / after", fmt.Sprintf("%s / %s", fmtBytes(f.fileBefore), fmtBytes(f.fileAfter)))
 	t.write(b)
 }
 
