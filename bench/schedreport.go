@@ -49,9 +49,10 @@ binding seen; **create → bound** the latency of each Pod from its create sent 
 through the watch. **Raw creates/s** is the same creators creating the same Pods with no
 scheduler running (the ceiling of the bound rate: a Pod is bound no faster than it is created);
 **creates/s with the scheduler** is the creators' rate during the scheduled run. The scheduler's
-**attempts** and its mean **filter + score** time per Pod come from its own metrics (wall time); every scheduled Pod should also have a Scheduled Event, which the
-event recorder (pkg/events: one writer, a queue of 1,000) drops when it falls behind: the
-**Scheduled Events stored** are those written by the time the last Pod was bound.
+**attempts** and its mean **filter + score** time per Pod (wall time) come from its own
+metrics. Every scheduled Pod should also have a Scheduled Event, which the event recorder
+(pkg/events: one writer, a queue of 1,000) drops when it falls behind: the **Scheduled Events
+stored** are those written by the time the last Pod was bound.
 
 `, r.sched[0].w.creators, schedWorkloadLine(r.sched, "basic"), schedWorkloadLine(r.sched, "spread"))
 	t := &table{header: []string{"Workload", "Bound/s", "create → bound p50 / p99 / max", "Raw creates/s", "Creates/s with the scheduler",
@@ -74,15 +75,25 @@ event recorder (pkg/events: one writer, a queue of 1,000) drops when it falls be
 **CPU per Pod** is the CPU the whole process (apiserver, etcd, scheduler, creators, watch) and the
 scheduler's goroutines alone used in the profiled run, over the Pods bound; **cores busy** is the
 process's CPU over the run's wall time. On this 2-core machine, shared with other work, the bound
-rate follows the CPU the process gets: the rate is about cores busy over CPU per Pod.
+rate follows the CPU the process gets: the rate is about cores busy over CPU per Pod. The
+scheduler keeps up with the creators (creates/s with the scheduler equals bound/s, and a Pod
+waits tens of milliseconds); what bounds the rate is the CPU of the apiserver and etcd, which
+per Pod do a create, a binding (a read and a write of the Pod in etcd), two watch events to each
+watcher, and some Events.
 `)
 	for _, s := range r.sched {
 		c := s.cpu
 		if c == nil || c.total <= 0 {
 			continue
 		}
-		fmt.Fprintf(b, "\nThe %s run's CPU (profile `scheduler-%s` below): the scheduler's goroutines (its informers, queue, scheduling loop, bindings, status writes, Events and its gRPC client) took %s of %s sampled (%s); the rest is the apiserver, etcd, the creators and the watch. The scheduler's functions, cumulative:\n\n",
+		fmt.Fprintf(b, "\nThe %s run's CPU (profile `scheduler-%s` below): the scheduler's goroutines (its informers, queue, scheduling loop, bindings, status writes, Events and its gRPC client) took %s of %s sampled (%s); the rest is the apiserver, etcd, the creators and the watch. The scheduler's CPU by activity:\n\n",
 			s.w.name, s.w.name, c.scheduler.Round(10*time.Millisecond), c.total.Round(10*time.Millisecond), percent(float64(c.scheduler)/float64(c.total)))
+		pt := &table{header: []string{"Activity", "Share of all CPU"}, align: "lr"}
+		for _, p := range c.parts {
+			pt.add(p.name, percent(float64(p.cpu)/float64(c.total)))
+		}
+		pt.write(b)
+		fmt.Fprintf(b, "\nThe scheduler's functions, cumulative (with what they call):\n\n")
 		ft := &table{header: []string{"Function", "Share of all CPU"}, align: "lr"}
 		for _, f := range c.functions {
 			ft.add(f.name, percent(float64(f.cpu)/float64(c.total)))

@@ -555,8 +555,22 @@ type schedCPU struct {
 	total, scheduler time.Duration
 	// wall is the profiled run's duration.
 	wall time.Duration
-	// functions are the scheduler's Berth functions, cumulative.
+	// parts split the scheduler's CPU by activity (schedParts).
+	parts []share
+	// functions are the scheduler's Berth functions, cumulative, without the wrappers that
+	// spend nearly all their time in one Berth callee.
 	functions []share
+}
+
+// schedParts name the scheduler's activities by the function their goroutines run; a sample
+// goes to the first of them on its stack from the leaf.
+var schedParts = []struct{ fn, name string }{
+	{"scheduler.(*term).scheduleOne", "scheduling loop (queue, snapshot, filter and score, assume)"},
+	{"scheduler.(*term).bind.func1", "bindings (Pods.Bind calls)"},
+	{"scheduler.(*term).setCondition", "status writes of unschedulable Pods"},
+	{"informer.(*Informer).Run", "informers (watch decoding, caches, handlers)"},
+	{"events.(*Recorder).Run", "Events"},
+	{"queue.(*Queue).Run", "queue flushes"},
 }
 
 // schedProfileCPU reads the profile kept at path.
@@ -571,6 +585,9 @@ func schedProfileCPU(path string) *schedCPU {
 	}
 	c := &schedCPU{}
 	cum := map[string]time.Duration{}
+	parts := map[string]time.Duration{}
+	// through[f][g] is the CPU of f spent in its nearest Berth callee g.
+	through := map[string]map[string]time.Duration{}
 	for _, s := range samples {
 		cpu := time.Duration(s.cpu)
 		c.total += cpu
@@ -578,18 +595,44 @@ func schedProfileCPU(path string) *schedCPU {
 			continue
 		}
 		c.scheduler += cpu
+		part := "other (gRPC transport, runtime)"
 		seen := map[string]bool{}
+		callee := ""
 		for _, f := range s.stack {
 			if !strings.HasPrefix(f, "github.com/berth-dev/berth/") {
 				continue
 			}
 			f = shortName(f)
+			if part == "other (gRPC transport, runtime)" {
+				for _, p := range schedParts {
+					if f == p.fn {
+						part = p.name
+						break
+					}
+				}
+			}
 			if !seen[f] {
 				seen[f] = true
 				cum[f] += cpu
+				if callee != "" {
+					if through[f] == nil {
+						through[f] = map[string]time.Duration{}
+					}
+					through[f][callee] += cpu
+				}
+			}
+			callee = f
+		}
+		parts[part] += cpu
+	}
+	for f, callees := range through {
+		for _, cpu := range callees {
+			if float64(cpu) >= 0.95*float64(cum[f]) {
+				delete(cum, f)
 			}
 		}
 	}
-	c.functions = topShares(toShares(cum), 14)
+	c.parts = topShares(toShares(parts), len(parts))
+	c.functions = topShares(toShares(cum), 12)
 	return c
 }
