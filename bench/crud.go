@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
@@ -56,9 +57,16 @@ func (r *runner) create(ctx context.Context) error {
 	}
 	err := r.profile("create", func() error {
 		for _, c := range r.cfg.clients {
+			// Each client reuses its request, renamed, and receives the created Pod undecoded,
+			// so that the clients spend on a create about what etcd's spend on a put.
+			pods, bufs := make([]*corev1.Pod, c), make([][]byte, c)
+			for w := range pods {
+				pods[w] = newPod("create", "")
+			}
 			s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, seq int) (int, error) {
-				p := newPod("create", fmt.Sprintf("c%d-w%d-%d", c, w, seq))
-				_, err := r.env.podClient(w).Create(ctx, p)
+				p := pods[w]
+				p.Metadata.Name = "c" + strconv.Itoa(c) + "-w" + strconv.Itoa(w) + "-" + strconv.Itoa(seq)
+				err := invokeFrames(ctx, r.env.apiConns[w%poolSize].Conn(), "Create", p, &bufs[w])
 				return proto.Size(p), err
 			})
 			if err != nil {
@@ -114,9 +122,11 @@ func (r *runner) get(ctx context.Context) error {
 	return r.profile("get", func() error {
 		for _, c := range r.cfg.clients {
 			for _, rv := range []string{"", "0"} {
+				bufs := make([][]byte, c)
 				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
-					p, err := r.env.podClient(w).Get(ctx, &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n)), ResourceVersion: rv})
-					return proto.Size(p), err
+					req := &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n)), ResourceVersion: rv}
+					err := invokeFrames(ctx, r.env.apiConns[w%poolSize].Conn(), "Get", req, &bufs[w])
+					return len(bufs[w]), err
 				})
 				if err != nil {
 					return fmt.Errorf("pod get resourceVersion=%q, %d clients: %w", rv, c, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
@@ -16,10 +17,10 @@ import (
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
-// The benchmark's watchers and listers receive Pods undecoded; watchers read only the three
-// fields they need, with the scanner below. A client in another process pays for decoding
-// itself; here the clients share the CPUs with the apiserver they measure, and raw etcd's
-// clients never decode the Pods they get, so Berth's clients must not either.
+// The benchmark's clients send protobuf requests but receive Pods undecoded; watchers read only
+// the three fields they need, with the scanner below. A client in another process pays for
+// decoding itself; here the clients share the CPUs with the apiserver they measure, and raw
+// etcd's clients never decode the Pods they get, so Berth's clients must not either.
 
 // frameCodec is a gRPC codec that marshals requests as protobuf and hands responses over as
 // their undecoded bytes (into a *[]byte). Its name is "proto", so the server sees an ordinary
@@ -78,8 +79,14 @@ func watchFrames(ctx context.Context, conn *grpc.ClientConn, opts *metav1.ListOp
 
 // listFrames lists Pods into *buf, undecoded.
 func listFrames(ctx context.Context, conn *grpc.ClientConn, opts *metav1.ListOptions, buf *[]byte) error {
-	if err := conn.Invoke(ctx, scheme.Pods.Method("List"), opts, buf, grpc.ForceCodecV2(frameCodec{})); err != nil {
-		return fmt.Errorf("list pods: %w", err)
+	return invokeFrames(ctx, conn, "List", opts, buf)
+}
+
+// invokeFrames calls a PodService method with a protobuf request and receives its response
+// into *buf, undecoded.
+func invokeFrames(ctx context.Context, conn *grpc.ClientConn, method string, req proto.Message, buf *[]byte) error {
+	if err := conn.Invoke(ctx, scheme.Pods.Method(method), req, buf, grpc.ForceCodecV2(frameCodec{})); err != nil {
+		return fmt.Errorf("%s pods: %w", strings.ToLower(method), err)
 	}
 	return nil
 }

@@ -169,17 +169,21 @@ apiserver stores for a Pod: a Deployment-style Pod of %s as sent, %s as stored w
 
 Each benchmark measures Berth and its raw etcd counterpart back to back. A load run has %s
 clients, each calling the operation in a loop (clients share %d connections: client *i* uses
-connection *i* mod %d, for the apiserver and etcd alike), %s of warm-up then %s measured; the
-latencies are those of every measured call, percentiles by nearest rank. Ratios are Berth's
-throughput over the raw etcd operation's, both through the network.
+connection *i* mod %d, for the apiserver and etcd alike), %s of warm-up then %s measured
+(longer when slow calls need it, until as many calls as clients have completed in the window);
+throughput counts the calls completed in the window, latencies are those of every measured
+call, percentiles by nearest rank. Each benchmark deletes what it wrote and compacts etcd
+before the next starts. Ratios are Berth's
+throughput over the raw etcd operation's, both through the network. Berth's clients send
+protobuf requests and receive the Pods undecoded, as etcd's clients never decode the Pods in
+the values they get: in one process, a client's decoding is CPU the servers do not get.
 
 - **create**: Pod Create (a new name each time) against etcd put of a new key; also etcd's
   put-if-absent transaction, which is what a create is in etcd.
 - **get**: Pod Get of a random one of %s Pods (resourceVersion "", read from etcd, linearizable)
   against a linearizable etcd get; also Get with resourceVersion "0", served by the watch cache.
 - **list**: List of a namespace holding %s Pods (served by the watch cache once it has caught up
-  with etcd's current revision, read linearizably) against an etcd range over as many keys. The
-  lists are received undecoded, as etcd's clients do not decode the Pods in their values either.
+  with etcd's current revision, read linearizably) against an etcd range over as many keys.
 - **watch**: N watchers of a namespace's Pods are established, then a burst of %s Pod writes
   goes straight into etcd (transactions of %d puts, 8 at a time), so that events come as fast
   as etcd commits them. Berth's watchers are served by the apiserver's watch cache; raw etcd
