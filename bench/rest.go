@@ -20,6 +20,7 @@ import (
 
 	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/kubejson"
+	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
@@ -44,7 +45,7 @@ func restConfigFor(cfg config) restConfig {
 		rc.watchers, rc.duration = 100, 5*time.Second
 	}
 	for _, c := range cfg.clients {
-		if c <= 16 {
+		if c <= maxRESTClients {
 			rc.clients = append(rc.clients, c)
 		}
 	}
@@ -73,6 +74,9 @@ type restRow struct {
 	clients    int
 	rest, grpc stats
 }
+
+// maxRESTClients bounds the concurrency of the REST benchmark's load runs.
+const maxRESTClients = 16
 
 // restRounds is the number of alternating rounds of each side's measured time.
 const restRounds = 3
@@ -268,8 +272,8 @@ type restOp struct {
 func restOps(r *runner, g *gatewayEnv, ns string, n int, createNS string, body createBodies, listBytes int) []restOp {
 	podPath := "/api/v1/namespaces/" + ns + "/pods"
 	// Each worker reads its answers into a buffer of its own.
-	bufs := make([]bytes.Buffer, 64)
-	frames := make([][]byte, 64)
+	bufs := make([]bytes.Buffer, maxRESTClients)
+	frames := make([][]byte, maxRESTClients)
 	return []restOp{{
 		name: "Pod get",
 		rest: func(int) op {
@@ -279,8 +283,9 @@ func restOps(r *runner, g *gatewayEnv, ns string, n int, createNS string, body c
 		},
 		grpc: func(int) op {
 			return func(ctx context.Context, w, _ int) (int, error) {
-				p, err := r.env.podClient(w).Get(ctx, &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n))})
-				return proto.Size(p), err
+				req := &metav1.GetRequest{Namespace: ns, Name: podName("pod", rand.IntN(n))}
+				err := invokeFrames(ctx, r.env.apiConns[w%poolSize].Conn(), "Get", req, &frames[w])
+				return len(frames[w]), err
 			}
 		},
 	}, {
@@ -313,9 +318,15 @@ func restOps(r *runner, g *gatewayEnv, ns string, n int, createNS string, body c
 			}
 		},
 		grpc: func(run int) op {
+			// Each client reuses its request, renamed, as the create benchmark's do.
+			pods := make([]*corev1.Pod, maxRESTClients)
 			return func(ctx context.Context, w, seq int) (int, error) {
-				p := newPod(createNS, fmt.Sprintf("grpc-r%d-w%d-%d", run, w, seq))
-				_, err := r.env.podClient(w).Create(ctx, p)
+				if pods[w] == nil {
+					pods[w] = newPod(createNS, "")
+				}
+				p := pods[w]
+				p.Metadata.Name = fmt.Sprintf("grpc-r%d-w%d-%d", run, w, seq)
+				err := invokeFrames(ctx, r.env.apiConns[w%poolSize].Conn(), "Create", p, &frames[w])
 				return proto.Size(p), err
 			}
 		},

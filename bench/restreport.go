@@ -70,9 +70,9 @@ func (r *report) restSection(b *bytes.Buffer) {
 	fmt.Fprintf(b, `The same process also serves the REST gateway (gateway.New, as `+"`berth server`"+` mounts it) on a
 127.0.0.1 HTTP listener; the gateway reaches the apiserver through %s.
 REST clients are net/http clients with keep-alive connections (one per concurrent client),
-sending and receiving JSON; gRPC clients are the typed Pod clients of the other benchmarks (the
-list's gRPC clients receive it undecoded, as above; REST clients read the JSON body whole and
-do not decode it either). Each operation runs at %s clients with the load runs of the other
+sending and receiving JSON; gRPC clients send protobuf requests over the other benchmarks'
+connections and receive the answers undecoded, as theirs do, and REST clients read the JSON
+body whole and do not decode it either. Each operation runs at %s clients with the load runs of the other
 benchmarks, each side's measured time split into %d rounds that alternate (gRPC, REST, gRPC,
 ...), so that both share whatever else the machine does. The ratios say how many times faster
 gRPC is: gRPC's throughput over REST's, REST's p99 over gRPC's; the target is %.1f× at most.
