@@ -47,15 +47,15 @@ func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
 	f.StringVar(&o.agentAddr, "agent-addr", fmt.Sprintf("127.0.0.1:%d", agent.DefaultPort), "address of the agent's logs/exec service, which the apiserver relays berthctl logs and exec to; its port is advertised in the Node's status")
 	f.StringVar(&o.nodeIP, "node-ip", "", "the Node's InternalIP, where the apiserver reaches the agent (default: the --agent-addr host when it is an IP, else the host's first non-loopback address)")
 	f.StringVar(&o.nodeLabels, "node-labels", "", "extra labels of the Node: key=value,...")
+	f.StringVar(&o.nodeCPU, "node-cpu", "4", "cpu capacity of a fake Node")
+	f.StringVar(&o.nodeMemory, "node-memory", "16Gi", "memory capacity of a fake Node")
+	f.IntVar(&o.nodePods, "node-pods", agent.DefaultMaxPods, "pods capacity of the Node")
 	if inServer {
 		f.StringVar(&o.rootDir, "root-dir", "", "the agent's directory for the Pods' volumes (default <data-dir>/agent)")
 		return
 	}
 	f.StringVar(&o.rootDir, "root-dir", "./berth-agent", "the agent's directory for the Pods' volumes")
 	f.IntVar(&o.hollow, "hollow-nodes", 0, "run this many hollow Nodes (named <node-name>-0 … -N-1) with the fake runtime, for scale tests")
-	f.StringVar(&o.nodeCPU, "node-cpu", "4", "cpu capacity of a fake Node")
-	f.StringVar(&o.nodeMemory, "node-memory", "16Gi", "memory capacity of a fake Node")
-	f.IntVar(&o.nodePods, "node-pods", agent.DefaultMaxPods, "pods capacity of the Node")
 }
 
 // check validates the flags before anything starts.
