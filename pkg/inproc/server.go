@@ -187,7 +187,18 @@ func serverContext(ctx context.Context, ts grpc.ServerTransportStream) context.C
 		ctx = metadata.NewIncomingContext(ctx, md)
 		ctx = metadata.NewOutgoingContext(ctx, nil)
 	}
+	ctx = context.WithValue(ctx, inProcessKey{}, true)
 	return grpc.NewContextWithServerTransportStream(ctx, ts)
+}
+
+type inProcessKey struct{}
+
+// IsInProcess reports whether a handler's context belongs to an in-process call: its messages
+// reach the caller as they are, so a handler must send the message types the method declares
+// (never pre-encoded bytes).
+func IsInProcess(ctx context.Context) bool {
+	v, _ := ctx.Value(inProcessKey{}).(bool)
+	return v
 }
 
 // toStatus is the error a network client receives for a handler's error: the error itself

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/berth-dev/berth/pkg/inproc"
 	"github.com/berth-dev/berth/pkg/scheme"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 	"github.com/berth-dev/berth/services/apiserver/registry"
@@ -91,6 +92,9 @@ func (r resourceServer[T, L, E]) Watch(opts *metav1.ListOptions, stream grpc.Ser
 		wait = bookmarkInterval
 	}
 	res := r.store.Resource()
+	// Over the network each change is encoded once for all its watchers; an in-process caller
+	// receives the messages themselves.
+	shared := !inproc.IsInProcess(ctx)
 	for {
 		evs, err := w.Next(ctx, wait)
 		switch {
@@ -109,12 +113,25 @@ func (r resourceServer[T, L, E]) Watch(opts *metav1.ListOptions, stream grpc.Ser
 			evs = []watchcache.WatchEvent{{Type: watchcache.Bookmark, Object: bm}}
 		}
 		for _, ev := range evs {
-			msg := res.NewWatchEvent()
-			m := msg.ProtoReflect()
-			fields := m.Descriptor().Fields()
-			m.Set(fields.ByName("type"), protoreflect.ValueOfString(ev.Type))
-			m.Set(fields.ByName("object"), protoreflect.ValueOfMessage(ev.Object.ProtoReflect()))
-			if err := stream.Send(any(msg).(*E)); err != nil {
+			newEvent := func() proto.Message {
+				msg := res.NewWatchEvent()
+				m := msg.ProtoReflect()
+				fields := m.Descriptor().Fields()
+				m.Set(fields.ByName("type"), protoreflect.ValueOfString(ev.Type))
+				m.Set(fields.ByName("object"), protoreflect.ValueOfMessage(ev.Object.ProtoReflect()))
+				return msg
+			}
+			if !shared {
+				if err := stream.Send(any(newEvent()).(*E)); err != nil {
+					return err
+				}
+				continue
+			}
+			b, err := ev.Encoded(func() ([]byte, error) { return proto.Marshal(newEvent()) })
+			if err != nil {
+				return err
+			}
+			if err := stream.SendMsg(encodedMessage(b)); err != nil {
 				return err
 			}
 		}

@@ -80,6 +80,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.MaxRecvMsgSize(4<<20),
+		grpc.ForceServerCodecV2(newCodec()),
 	)
 	// The same services, with the same interceptors, for in-process clients (DialInProcess).
 	s.local = inproc.NewServer(inproc.Options{

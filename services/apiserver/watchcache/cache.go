@@ -78,6 +78,28 @@ type Event struct {
 
 	prevOnce  sync.Once
 	prevAtRev scheme.Object
+
+	encMu sync.Mutex
+	enc   map[string][]byte // the encoded watch event, by the type a watcher sees
+}
+
+// encoded returns f's result for this event as a watcher of type typ sees it, computing it once
+// for every watcher that receives the same event.
+func (e *Event) encoded(typ string, f func() ([]byte, error)) ([]byte, error) {
+	e.encMu.Lock()
+	defer e.encMu.Unlock()
+	if b, ok := e.enc[typ]; ok {
+		return b, nil
+	}
+	b, err := f()
+	if err != nil {
+		return nil, err
+	}
+	if e.enc == nil {
+		e.enc = map[string][]byte{}
+	}
+	e.enc[typ] = b
+	return b, nil
 }
 
 // prevWithRev is the previous state stamped with this event's revision: what a watcher whose

@@ -15,6 +15,18 @@ type WatchEvent struct {
 	Object scheme.Object
 	// Rev is the revision of the change (for a bookmark, the revision the watcher reached).
 	Rev int64
+
+	src *Event // the cache event it comes from; nil for initial and bookmark events
+}
+
+// Encoded returns encode's result for this event, computed once for all the watchers that
+// receive the same change as the same type: a thousand watchers of one change cost one
+// encoding.
+func (w WatchEvent) Encoded(encode func() ([]byte, error)) ([]byte, error) {
+	if w.src == nil {
+		return encode()
+	}
+	return w.src.encoded(w.Type, encode)
 }
 
 // Watcher reads a cache's events after a revision, filtered by a predicate. It is not safe for
@@ -121,16 +133,16 @@ func (w *Watcher) convert(e *Event) (WatchEvent, bool) {
 	cur := w.pred.Matches(e.attrs)
 	switch e.Type {
 	case Added, Deleted:
-		return WatchEvent{Type: e.Type, Object: e.Object, Rev: e.Rev}, cur
+		return WatchEvent{Type: e.Type, Object: e.Object, Rev: e.Rev, src: e}, cur
 	}
 	prev := e.prevAttrs != nil && w.pred.Matches(e.prevAttrs)
 	switch {
 	case cur && prev:
-		return WatchEvent{Type: Modified, Object: e.Object, Rev: e.Rev}, true
+		return WatchEvent{Type: Modified, Object: e.Object, Rev: e.Rev, src: e}, true
 	case cur:
-		return WatchEvent{Type: Added, Object: e.Object, Rev: e.Rev}, true
+		return WatchEvent{Type: Added, Object: e.Object, Rev: e.Rev, src: e}, true
 	case prev:
-		return WatchEvent{Type: Deleted, Object: e.prevWithRev(), Rev: e.Rev}, true
+		return WatchEvent{Type: Deleted, Object: e.prevWithRev(), Rev: e.Rev, src: e}, true
 	}
 	return WatchEvent{}, false
 }
