@@ -80,6 +80,15 @@ func TestRunBenchmarks(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(cfg.profileDir, p.name+".pprof")); err != nil {
 			t.Errorf("profile %s not kept: %v", p.name, err)
 		}
+		// Each concurrency level of the interleaved benchmarks adds a segment.
+		if p.name != "fanout" {
+			if p.segments != len(cfg.clients) {
+				t.Errorf("profile %s has %d segments, want %d", p.name, p.segments, len(cfg.clients))
+			}
+			if _, err := os.Stat(filepath.Join(cfg.profileDir, p.name+"-2.pprof")); err != nil {
+				t.Errorf("profile %s's second segment not kept: %v", p.name, err)
+			}
+		}
 	}
 	md := string(rep.markdown())
 	if strings.Contains(md, "%!") || !strings.Contains(md, "## What limits it") {

@@ -16,10 +16,13 @@ import (
 
 // create measures Pod creates against etcd puts of the same stored bytes. For reference it also
 // measures puts through the in-process etcd client the apiserver uses, and the transaction a
-// create really is (put if the key's mod revision is 0). The Pod creates are CPU-profiled. The
+// create really is (put if the key's mod revision is 0). Each concurrency level measures etcd,
+// then Berth, so that the two are measured moments apart. The Pod creates are CPU-profiled. The
 // Pods and keys written are deleted afterwards.
 func (r *runner) create(ctx context.Context) error {
-	puts := map[int]stats{}
+	if err := r.env.createNamespace(ctx, "create"); err != nil {
+		return err
+	}
 	for _, c := range r.cfg.clients {
 		network, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, seq int) (int, error) {
 			return r.rawPut(ctx, r.env.etcdClient(w), fmt.Sprintf("/bench/put/%d/%d/%d", c, w, seq))
@@ -47,16 +50,10 @@ func (r *runner) create(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("etcd create transaction, %d clients: %w", c, err)
 		}
-		puts[c] = network
 		r.rep.raw = append(r.rep.raw,
 			rawRow{op: "put", clients: c, network: network, inproc: &inproc},
 			rawRow{op: "txn: put if absent", clients: c, network: txn})
-	}
-	if err := r.env.createNamespace(ctx, "create"); err != nil {
-		return err
-	}
-	err := r.profile("create", func() error {
-		for _, c := range r.cfg.clients {
+		err = r.profile("create", func() error {
 			// Each client reuses its request, renamed, and receives the created Pod undecoded,
 			// so that the clients spend on a create about what etcd's spend on a put.
 			pods, bufs := make([]*corev1.Pod, c), make([][]byte, c)
@@ -72,12 +69,12 @@ func (r *runner) create(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("pod create, %d clients: %w", c, err)
 			}
-			r.rep.compare = append(r.rep.compare, comparison{op: "Pod create", rawOp: "put", clients: c, berth: s, raw: puts[c]})
+			r.rep.compare = append(r.rep.compare, comparison{op: "Pod create", rawOp: "put", clients: c, berth: s, raw: network})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	return r.cleanup(ctx, podKeyPrefix+"create/", "/bench/put/", "/bench/put-inproc/", "/bench/txn/")
 }
@@ -95,7 +92,6 @@ func (r *runner) get(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gets := map[int]stats{}
 	for _, c := range r.cfg.clients {
 		rawGet := func(c *clientv3.Client) op {
 			return func(ctx context.Context, _, _ int) (int, error) {
@@ -116,11 +112,8 @@ func (r *runner) get(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("etcd get in-process, %d clients: %w", c, err)
 		}
-		gets[c] = network
 		r.rep.raw = append(r.rep.raw, rawRow{op: "get", clients: c, network: network, inproc: &inproc})
-	}
-	return r.profile("get", func() error {
-		for _, c := range r.cfg.clients {
+		err = r.profile("get", func() error {
 			for _, rv := range []string{"", "0"} {
 				bufs := make([][]byte, c)
 				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
@@ -135,11 +128,15 @@ func (r *runner) get(ctx context.Context) error {
 				if rv == "0" {
 					name = "Pod get, resourceVersion=0 (watch cache)"
 				}
-				r.rep.compare = append(r.rep.compare, comparison{op: name, rawOp: "get", clients: c, berth: s, raw: gets[c]})
+				r.rep.compare = append(r.rep.compare, comparison{op: name, rawOp: "get", clients: c, berth: s, raw: network})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // list measures Pod lists of a namespace (served by the watch cache once it has caught up with
@@ -147,14 +144,6 @@ func (r *runner) get(ctx context.Context) error {
 // undecoded (the first is decoded and checked), as raw etcd's clients do not decode Pods. The
 // Pod lists are CPU-profiled.
 func (r *runner) list(ctx context.Context) error {
-	type size struct {
-		n      int
-		ns     string
-		bytes  int
-		rawOp  string
-		ranges map[int]stats
-	}
-	var sizes []*size
 	for _, n := range r.cfg.listSizes {
 		ns, err := r.ensurePods(ctx, n)
 		if err != nil {
@@ -165,12 +154,11 @@ func (r *runner) list(ctx context.Context) error {
 			return err
 		}
 		// Every list of a size has the same size: measure it once, outside the runs.
-		bytes, err := r.listBytes(ctx, ns, n)
+		size, err := r.listBytes(ctx, ns, n)
 		if err != nil {
 			return err
 		}
-		sz := &size{n: n, ns: ns, bytes: bytes, rawOp: "range " + count(n), ranges: map[int]stats{}}
-		sizes = append(sizes, sz)
+		rawOp := "range " + count(n)
 		for _, c := range r.cfg.clients {
 			raw, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
 				resp, err := r.env.etcdClient(w).Get(ctx, prefix, clientv3.WithPrefix())
@@ -182,8 +170,26 @@ func (r *runner) list(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("etcd range of %d keys, %d clients: %w", n, c, err)
 			}
-			sz.ranges[c] = raw
-			r.rep.raw = append(r.rep.raw, rawRow{op: sz.rawOp, clients: c, network: raw})
+			r.rep.raw = append(r.rep.raw, rawRow{op: rawOp, clients: c, network: raw})
+			err = r.profile("list", func() error {
+				bufs := make([][]byte, c)
+				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
+					err := listFrames(ctx, r.env.apiConns[w%poolSize].Conn(), &metav1.ListOptions{Namespace: ns}, &bufs[w])
+					// The list's resourceVersion may have grown by a digit since the first list.
+					if err == nil && (len(bufs[w]) < size || len(bufs[w]) > size+8) {
+						err = fmt.Errorf("listed %d bytes, want %d", len(bufs[w]), size)
+					}
+					return len(bufs[w]), err
+				})
+				if err != nil {
+					return fmt.Errorf("pod list of %d, %d clients: %w", n, c, err)
+				}
+				r.rep.compare = append(r.rep.compare, comparison{op: "Pod list " + count(n), rawOp: rawOp, clients: c, berth: s, raw: raw})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	total, err := r.podCount(ctx)
@@ -191,26 +197,7 @@ func (r *runner) list(ctx context.Context) error {
 		return err
 	}
 	r.rep.podsStored = total
-	return r.profile("list", func() error {
-		for _, sz := range sizes {
-			for _, c := range r.cfg.clients {
-				bufs := make([][]byte, c)
-				s, err := load(ctx, c, r.cfg.timing, func(ctx context.Context, w, _ int) (int, error) {
-					err := listFrames(ctx, r.env.apiConns[w%poolSize].Conn(), &metav1.ListOptions{Namespace: sz.ns}, &bufs[w])
-					// The list's resourceVersion may have grown by a digit since the first list.
-					if err == nil && (len(bufs[w]) < sz.bytes || len(bufs[w]) > sz.bytes+8) {
-						err = fmt.Errorf("listed %d bytes, want %d", len(bufs[w]), sz.bytes)
-					}
-					return len(bufs[w]), err
-				})
-				if err != nil {
-					return fmt.Errorf("pod list of %d, %d clients: %w", sz.n, c, err)
-				}
-				r.rep.compare = append(r.rep.compare, comparison{op: "Pod list " + count(sz.n), rawOp: sz.rawOp, clients: c, berth: s, raw: sz.ranges[c]})
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // listBytes is the encoded size of the list of the n Pods of namespace ns.

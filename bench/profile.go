@@ -44,6 +44,9 @@ type profileSummary struct {
 	protobuf map[string]time.Duration
 	// flat is the CPU of the servers' hottest functions, themselves only.
 	flat []share
+	// samples and segments are what the summary was made of: the samples of segments profiles.
+	samples  []profSample
+	segments int
 }
 
 // share is the CPU time charged to something; for components, syscall and alloc are the parts
@@ -54,7 +57,8 @@ type share struct {
 }
 
 // profile CPU-profiles the process while fn runs, keeps the profile as <name>.pprof in the
-// profile directory and adds its summary to the report.
+// profile directory and adds its summary to the report. Profiling a name again adds a segment:
+// its samples join the summary, and its profile is kept as <name>-<n>.pprof.
 func (r *runner) profile(name string, fn func() error) error {
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
@@ -71,15 +75,29 @@ func (r *runner) profile(name string, fn func() error) error {
 	if err != nil {
 		return err
 	}
+	prev := r.rep.profileNamed(name)
+	segment := 1
+	if prev != nil {
+		samples, wall, segment = append(prev.samples, samples...), wall+prev.wall, prev.segments+1
+	}
 	sum := summarizeProfile(name, samples, wall)
+	sum.samples, sum.segments = samples, segment
 	if err := os.MkdirAll(r.cfg.profileDir, 0o755); err != nil {
 		return fmt.Errorf("keep profile: %w", err)
 	}
-	sum.path = filepath.Join(r.cfg.profileDir, name+".pprof")
-	if err := os.WriteFile(sum.path, buf.Bytes(), 0o644); err != nil {
+	var file string
+	file, sum.path = name+".pprof", filepath.Join(r.cfg.profileDir, name+".pprof")
+	if segment > 1 {
+		file, sum.path = fmt.Sprintf("%s-%d.pprof", name, segment), filepath.Join(r.cfg.profileDir, name+"*.pprof")
+	}
+	if err := os.WriteFile(filepath.Join(r.cfg.profileDir, file), buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("keep profile: %w", err)
 	}
-	r.rep.profiles = append(r.rep.profiles, sum)
+	if i := slices.Index(r.rep.profiles, prev); prev != nil && i >= 0 {
+		r.rep.profiles[i] = sum
+	} else {
+		r.rep.profiles = append(r.rep.profiles, sum)
+	}
 	return nil
 }
 

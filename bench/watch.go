@@ -123,26 +123,22 @@ func (r *runner) watch(ctx context.Context) error {
 			return bytes, last, nil
 		}, nil
 	}
-	raws := map[int]burstStats{}
 	for _, c := range r.cfg.clients {
 		raw, err := r.bursts(ctx, c, n, rawBurst, rawWatch)
 		if err != nil {
 			return fmt.Errorf("etcd watch, %d watchers: %w", c, err)
 		}
-		raws[c] = raw
-	}
-	err = r.profile("watch", func() error {
-		for _, c := range r.cfg.clients {
+		err = r.profile("watch", func() error {
 			berth, err := r.bursts(ctx, c, n, berthBurst, berthWatch)
 			if err != nil {
 				return fmt.Errorf("pod watch, %d watchers: %w", c, err)
 			}
-			r.rep.watch = append(r.rep.watch, watchRow{watchers: c, events: n, berth: berth, raw: raws[c]})
+			r.rep.watch = append(r.rep.watch, watchRow{watchers: c, events: n, berth: berth, raw: raw})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	return r.cleanup(ctx, rawPrefix, podKeyPrefix+"watch/")
 }
