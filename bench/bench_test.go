@@ -82,8 +82,12 @@ func TestRunBenchmarks(t *testing.T) {
 		}
 		// Each concurrency level of the interleaved benchmarks adds a segment.
 		if p.name != "fanout" {
-			if p.segments != len(cfg.clients) {
-				t.Errorf("profile %s has %d segments, want %d", p.name, p.segments, len(cfg.clients))
+			want := len(cfg.clients)
+			if p.name == "list" {
+				want *= len(cfg.listSizes)
+			}
+			if p.segments != want {
+				t.Errorf("profile %s has %d segments, want %d", p.name, p.segments, want)
 			}
 			if _, err := os.Stat(filepath.Join(cfg.profileDir, p.name+"-2.pprof")); err != nil {
 				t.Errorf("profile %s's second segment not kept: %v", p.name, err)
