@@ -56,9 +56,10 @@ type Server struct {
 	runners []func(context.Context)
 	ready   []<-chan struct{}
 
-	namespaces *registry.Store[*corev1.Namespace]
-	readyOnce  sync.Once
-	readyCh    chan struct{}
+	namespaces  *registry.Store[*corev1.Namespace]
+	nsAdmission *strategy.Namespaces
+	readyOnce   sync.Once
+	readyCh     chan struct{}
 }
 
 // New builds the apiserver: stores, strategies and gRPC services.
@@ -73,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.CompactInterval = 5 * time.Minute
 	}
 	s := &Server{cfg: cfg, storage: storage.New(cfg.Etcd), health: health.NewServer(), readyCh: make(chan struct{})}
+	s.nsAdmission = &strategy.Namespaces{Lookup: s.lookupNamespace}
 	m := newMetrics(cfg.Metrics)
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(m.unary, apistatus.UnaryServerInterceptor),
@@ -127,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 func newStore[T scheme.Object](s *Server, res *scheme.Resource) *registry.Store[T] {
 	st := registry.New[T](res, registry.Options{
 		Storage:       s.storage,
-		Strategy:      strategy.For(res, s.lookupNamespace),
+		Strategy:      strategy.For(res, s.nsAdmission),
 		CacheCapacity: s.cfg.CacheCapacity,
 		Logger:        s.cfg.Logger,
 	})

@@ -624,7 +624,7 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 			grace, graceful = g.DeletionGrace(next, req)
 		}
 		wait := graceful || len(nmd.Finalizers) > 0
-		if f, ok := s.strategy.(Finalizer); ok && f.BeforeDelete(next) {
+		if f, ok := s.strategy.(Finalizer); ok && !dryRun && f.BeforeDelete(next) {
 			wait = true
 		}
 		if !wait {

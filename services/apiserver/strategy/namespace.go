@@ -18,6 +18,9 @@ type namespace struct{ *base }
 func (n *namespace) PrepareForCreate(ctx context.Context, obj scheme.Object) {
 	n.base.PrepareForCreate(ctx, obj)
 	obj.(*corev1.Namespace).Status = &corev1.NamespaceStatus{Phase: "Active"}
+	if n.namespaces != nil {
+		n.namespaces.markActive(obj.GetMetadata().GetName())
+	}
 }
 
 // Admit: Namespaces are not in a namespace.
@@ -29,6 +32,9 @@ func (n *namespace) BeforeDelete(obj scheme.Object) bool {
 		ns.Status = &corev1.NamespaceStatus{}
 	}
 	ns.Status.Phase = "Terminating"
+	if n.namespaces != nil {
+		n.namespaces.markTerminating(ns.GetMetadata().GetName())
+	}
 	return n.Pending(obj)
 }
 

@@ -3,6 +3,7 @@ package strategy
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
@@ -19,6 +20,20 @@ import (
 // NamespaceLookup returns a Namespace by name, or a NotFound error.
 type NamespaceLookup func(ctx context.Context, name string) (*corev1.Namespace, error)
 
+// Namespaces is what namespace admission knows of Namespaces: a lookup (usually served by the
+// watch cache) and the deletions this apiserver has started, which the cache may not show yet.
+type Namespaces struct {
+	Lookup      NamespaceLookup
+	terminating sync.Map // name → struct{}
+}
+
+func (n *Namespaces) markTerminating(name string) { n.terminating.Store(name, struct{}{}) }
+func (n *Namespaces) markActive(name string)      { n.terminating.Delete(name) }
+func (n *Namespaces) isTerminating(name string) bool {
+	_, ok := n.terminating.Load(name)
+	return ok
+}
+
 // base is the behaviour every resource shares: Kubernetes defaulting and validation, status
 // reset on create, and the fields each kind makes selectable.
 type base struct {
@@ -26,7 +41,7 @@ type base struct {
 	keepStatus  bool // Nodes keep the status they are created with
 	fields      func(scheme.Object) fields.Set
 	fieldLabels []string
-	namespaces  NamespaceLookup
+	namespaces  *Namespaces
 }
 
 var _ registry.Strategy = (*base)(nil)
@@ -68,7 +83,11 @@ func (b *base) Admit(ctx context.Context, obj, old scheme.Object) error {
 		return nil
 	}
 	ns := obj.GetMetadata().GetNamespace()
-	n, err := b.namespaces(ctx, ns)
+	n, err := b.namespaces.Lookup(ctx, ns)
+	if err == nil && b.namespaces.isTerminating(ns) {
+		// Its deletion started here an instant ago; the cache has not seen it yet.
+		n.Status = &corev1.NamespaceStatus{Phase: "Terminating"}
+	}
 	if err != nil {
 		if kerrors.IsNotFound(err) {
 			return kerrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, ns)
@@ -82,8 +101,9 @@ func (b *base) Admit(ctx context.Context, obj, old scheme.Object) error {
 	return nil
 }
 
-// For returns the strategy of a resource. namespaces looks Namespaces up for admission.
-func For(res *scheme.Resource, namespaces NamespaceLookup) registry.Strategy {
+// For returns the strategy of a resource. namespaces serves namespace admission; one value is
+// shared by every resource of an apiserver.
+func For(res *scheme.Resource, namespaces *Namespaces) registry.Strategy {
 	b := &base{res: res, namespaces: namespaces}
 	switch res {
 	case scheme.Pods:
