@@ -128,11 +128,12 @@ func (r *report) watchNote() string {
 		parts = append(parts, fmt.Sprintf("%s at %d watcher%s", percent(w.berth.rate()/w.raw.rate()), w.watchers, plural(w.watchers)))
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "**Watch throughput.** Berth delivers %s of etcd's event throughput. etcd sends the events of a revision in one message and encodes each event once; the apiserver decodes each event once into its cache, then every watcher's stream encodes every event it sends again, in a message of its own. ",
+	fmt.Fprintf(&s, "**Watch throughput.** Berth delivers %s of etcd's event throughput. etcd sends the events of a revision in one message; the apiserver decodes each event into its watch cache, and each watcher's stream sends every event in a message of its own. ",
 		strings.Join(parts, ", "))
 	if p := r.profileNamed("watch"); p != nil && p.total > 0 {
-		fmt.Fprintf(&s, "In the profile of the bursts the streams' send loop (`resourceServer.Watch`) is %s of all CPU, encoding %s (gRPC's proto.Size before it %s), the cache's decode of the events (`watchcache.(*Cache).apply`) %s.",
-			p.pct(p.berthNamed("apiserver.resourceServer[…].Watch")), p.pct(p.protobuf["encode"]), p.pct(p.protobuf["size"]), p.pct(p.berthNamed("watchcache.(*Cache).apply")))
+		fmt.Fprintf(&s, "In the profile of the bursts the cache's decode of the events (`watchcache.(*Cache).apply`) is %s of all CPU and the streams' send loop (`resourceServer.Watch`) %s; protobuf: %s. ",
+			p.pct(p.berthNamed("watchcache.(*Cache).apply")), p.pct(p.berthNamed("apiserver.resourceServer[…].Watch")), p.protobufLine())
+		fmt.Fprintf(&s, "The watchers themselves, in this process, took %s.", p.pct(p.roles[roleClient]))
 	}
 	return s.String()
 }
@@ -144,21 +145,26 @@ func (r *report) fanoutNote() string {
 		return ""
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; the writer reached %s writes/s and the watchers received %s events/s, with a p99 of %s from acknowledgement to receipt. ",
-		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(f.writeRate()), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtLat(f.fromAck.p99))
+	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; the writer reached %s writes/s and the watchers received %s events/s, with a median of %s and a p99 of %s from acknowledgement to receipt. ",
+		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(f.writeRate()), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtLat(f.fromAck.p50), fmtLat(f.fromAck.p99))
 	p := r.profileNamed("fanout")
 	if p == nil || p.total == 0 {
 		return s.String()
 	}
 	send := p.berthNamed("apiserver.resourceServer[…].Watch")
-	fmt.Fprintf(&s, "The servers spent %s of the CPU (%s), and the watch streams' send loop (`resourceServer.Watch`, with the encoding and gRPC sends under it) %s on its own; encoding is %s, gRPC's proto.Size before it %s. ",
-		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send), p.pct(p.protobuf["encode"]), p.pct(p.protobuf["size"]))
-	s.WriteString("The watch cache shares one decoded object per event among all watchers, but each watcher's stream marshals it again: an event to 1,000 watchers is encoded 1,000 times, identically. ")
-	if send > p.total/3 {
-		s.WriteString("That is the limit here: encoding each event once (lazily, on its first send) and handing the same bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of the apiserver's fan-out CPU. ")
+	fmt.Fprintf(&s, "The servers spent %s of the CPU (%s); the watch streams' send loop (`resourceServer.Watch`, with the encoding and the gRPC sends under it) took %s, of which protobuf encoding %s. ",
+		p.pct(p.roles[roleServer]), p.topComponents(3), p.pct(send), p.pct(p.protobuf["encode"]))
+	if enc := p.protobuf["encode"]; send > 0 && enc > send/2 {
+		s.WriteString("Encoding dominates the send loop: each watcher's stream encodes every event again, although all of them send the same bytes. Encoding each event once and handing the bytes to every stream, as Kubernetes' watch cache does with its cached serializations, would remove most of it. ")
+	} else {
+		s.WriteString("Each event is encoded once for all watchers; what remains per watcher and event is gRPC's: a message, its HTTP/2 frame, flow control and the socket writes. ")
+	}
+	fmt.Fprintf(&s, "The watchers' side of those messages (gRPC's receive path, in this process) took %s of the CPU: on machines of their own, the apiserver would have had it. ", p.pct(p.roles[roleClient]))
+	if f.dropped > 0 {
+		fmt.Fprintf(&s, "%d watchers fell further behind than the watch cache keeps events and were ended with \"too old resource version\", as Kubernetes ends them; a real client re-lists. ", f.dropped)
 	}
 	if f.writeRate() < 0.95*float64(f.cfg.rate) {
-		s.WriteString("The writer fell short of its rate because the creates compete for the same CPUs with the watchers' send loops, which Go schedules with no priority between them")
+		s.WriteString("The writer fell short of its rate because the creates compete for the same CPUs with the watchers and their streams, which Go schedules with no priority between them")
 		if f.failed > 0 {
 			fmt.Fprintf(&s, ", and etcd, in the same process, did not get the CPU to commit in time (%d creates failed: %v)", f.failed, f.writeErr)
 		}
