@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,9 +72,11 @@ type fanoutResult struct {
 	anonBefore, anonAfter, fileBefore, fileAfter int64
 }
 
-// latencies summarises a latency distribution; a percentile may be undelivered.
+// latencies summarises a latency distribution; a percentile may be undelivered. The delivered
+// percentiles leave the undelivered events out.
 type latencies struct {
-	p50, p99, max time.Duration
+	p50, p99, max              time.Duration
+	deliveredP99, deliveredMax time.Duration
 }
 
 // watcher is one fan-out watcher's state.
@@ -322,7 +325,12 @@ func summarizeMicros(us []int32) latencies {
 		}
 		return time.Duration(v) * time.Microsecond
 	}
-	return latencies{p50: d(percentile(us, 0.50)), p99: d(percentile(us, 0.99)), max: d(us[len(us)-1])}
+	l := latencies{p50: d(percentile(us, 0.50)), p99: d(percentile(us, 0.99)), max: d(us[len(us)-1])}
+	delivered := us[:sort.Search(len(us), func(i int) bool { return us[i] == math.MaxInt32 })]
+	if len(delivered) > 0 {
+		l.deliveredP99, l.deliveredMax = d(percentile(delivered, 0.99)), d(delivered[len(delivered)-1])
+	}
+	return l
 }
 
 // errNoSent marks an event whose Pod carries no sent annotation.

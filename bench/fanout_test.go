@@ -31,6 +31,9 @@ func TestFanoutSummarize(t *testing.T) {
 	if res.fromAck.p50 != time.Millisecond {
 		t.Errorf("from ack p50 %v, want 1ms", res.fromAck.p50)
 	}
+	if res.fromSend.deliveredP99 != 5*time.Millisecond || res.fromSend.deliveredMax != 5*time.Millisecond {
+		t.Errorf("from send, delivered only: p99 %v, max %v; want 5ms", res.fromSend.deliveredP99, res.fromSend.deliveredMax)
+	}
 	if got := fmtLat(res.fromAck.p99); got != "not delivered" {
 		t.Errorf("fmtLat(undelivered) = %q", got)
 	}
@@ -41,7 +44,7 @@ func TestSummarizeMicros(t *testing.T) {
 		t.Errorf("summary of nothing = %+v", got)
 	}
 	got := summarizeMicros([]int32{3000, 1000, 2000})
-	if got.p50 != 2*time.Millisecond || got.p99 != 3*time.Millisecond || got.max != 3*time.Millisecond {
+	if got.p50 != 2*time.Millisecond || got.p99 != 3*time.Millisecond || got.max != 3*time.Millisecond || got.deliveredP99 != got.p99 {
 		t.Errorf("summary = %+v", got)
 	}
 }

@@ -145,8 +145,12 @@ func (r *report) fanoutNote() string {
 		return ""
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; the writer reached %s writes/s and the watchers received %s events/s, with a median of %s and a p99 of %s from acknowledgement to receipt. ",
-		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(f.writeRate()), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtLat(f.fromAck.p50), fmtLat(f.fromAck.p99))
+	p99 := "a p99 of " + fmtLat(f.fromAck.p99)
+	if f.fromAck.p99 == undelivered {
+		p99 = fmt.Sprintf("over 1%% of the events never delivered (p99 of the delivered ones %s)", fmtDur(f.fromAck.deliveredP99))
+	}
+	fmt.Fprintf(&s, "**Fan-out.** %d watchers at %d writes/s ask for %s events/s; the writer reached %s writes/s and the watchers received %s events/s, with a median of %s from acknowledgement to receipt and %s. ",
+		f.cfg.watchers, f.cfg.rate, fmtInt(int64(f.cfg.watchers*f.cfg.rate)), fmtRate(f.writeRate()), fmtRate(float64(f.delivered)/max(f.deliveryTime, time.Millisecond).Seconds()), fmtLat(f.fromAck.p50), p99)
 	p := r.profileNamed("fanout")
 	if p == nil || p.total == 0 {
 		return s.String()

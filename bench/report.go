@@ -120,6 +120,9 @@ func (r *report) targets(b *bytes.Buffer) {
 	}
 	if f := r.fanout; f != nil {
 		measured := fmtLat(f.fromAck.p99)
+		if f.fromAck.p99 == undelivered {
+			measured = fmt.Sprintf("over 1%% of the events not delivered (%s of the delivered ones)", fmtDur(f.fromAck.deliveredP99))
+		}
 		if rate := f.writeRate(); rate < 0.95*float64(f.cfg.rate) {
 			measured += fmt.Sprintf(" (the writer reached %s of %d writes/s)", fmtRate(rate), f.cfg.rate)
 		}
@@ -282,6 +285,9 @@ func (r *report) fanoutSection(b *bytes.Buffer) {
 	}
 	t.add("Latency, write acknowledged → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtLat(f.fromAck.p50), fmtLat(f.fromAck.p99), fmtLat(f.fromAck.max)))
 	t.add("Latency, write sent → event received: p50 / p99 / max", fmt.Sprintf("%s / %s / %s", fmtLat(f.fromSend.p50), fmtLat(f.fromSend.p99), fmtLat(f.fromSend.max)))
+	if f.fromAck.p99 == undelivered && f.fromAck.deliveredP99 > 0 {
+		t.add("…of the events delivered only, write acknowledged → received: p99 / max", fmt.Sprintf("%s / %s", fmtDur(f.fromAck.deliveredP99), fmtDur(f.fromAck.deliveredMax)))
+	}
 	dropped := fmt.Sprintf("%d dropped, %d missed events", f.dropped, f.incomplete)
 	if f.incomplete > 0 {
 		dropped = fmt.Sprintf("%d dropped, %d missed events (within %s after the last write)", f.dropped, f.incomplete, drainTimeout)
