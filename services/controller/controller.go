@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -34,6 +35,45 @@ type Config struct {
 	// LeaderElection tunes the election (identity, lease duration, renew deadline, retry
 	// period); Run sets its client, Lease name, logger, metrics, recorder and callbacks.
 	LeaderElection leaderelection.Config
+	// NodeMonitorGracePeriod is how long a Node's Lease may go unrenewed before the Node is
+	// marked NotReady (Ready=Unknown); the Node lifecycle controller's default when 0.
+	NodeMonitorGracePeriod time.Duration
+	// PodEvictionTimeout is how long a Node stays NotReady before its Pods are evicted; the
+	// Node lifecycle controller's default when 0.
+	PodEvictionTimeout time.Duration
+}
+
+// Deps are what every controller of the manager is built from: one shared informer factory,
+// one client, one metrics set, and an Event recorder per controller.
+type Deps struct {
+	Client  *client.Client
+	Factory *informer.Factory
+	Logger  *slog.Logger
+	Metrics *ctrl.Metrics
+	// Recorder returns a running Event recorder whose Events name component as their source
+	// (Kubernetes' "deployment-controller", "replicaset-controller", ...).
+	Recorder func(component string) *events.Recorder
+	// Config is the manager's configuration (flags of single controllers live there).
+	Config Config
+}
+
+// Runner is a controller built on Deps.
+type Runner interface {
+	// Run reconciles until ctx ends.
+	Run(ctx context.Context) error
+}
+
+// registration is one controller of the manager.
+type registration struct {
+	name  string
+	build func(d Deps) Runner
+}
+
+// controllers lists every controller the manager runs, in start order.
+var controllers = []registration{
+	{namespace.Name, func(d Deps) Runner {
+		return namespace.New(d.Client, d.Factory, namespace.Options{Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(namespace.Name)})
+	}},
 }
 
 // Run runs every controller until ctx ends, only while this process leads (the Lease
@@ -44,6 +84,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Logger = log
 	m := ctrl.NewMetrics()
 	if cfg.Metrics != nil {
 		if err := cfg.Metrics.Register(m); err != nil {
@@ -58,7 +99,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); rec.Run(ctx) }()
 	defer wg.Wait()
-	run := func(ctx context.Context) { runControllers(ctx, cfg.Client, log, m, rec) }
+	run := func(ctx context.Context) { runControllers(ctx, cfg, m, host) }
 	if cfg.NoLeaderElection {
 		run(ctx)
 		return nil
@@ -70,23 +111,40 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // runControllers runs every controller, on informers of their own, until ctx ends.
-func runControllers(ctx context.Context, c *client.Client, log *slog.Logger, m *ctrl.Metrics, rec *events.Recorder) {
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	ns := namespace.New(c, f, namespace.Options{Logger: log, Metrics: m, Recorder: rec})
+func runControllers(ctx context.Context, cfg Config, m *ctrl.Metrics, host string) {
+	log := cfg.Logger
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	f := informer.NewFactory(cfg.Client, informer.Options{Logger: log})
+	d := Deps{
+		Client: cfg.Client, Factory: f, Logger: log, Metrics: m, Config: cfg,
+		Recorder: func(component string) *events.Recorder {
+			r := events.New(corev1.NewEventServiceClient(cfg.Client.Conn()), component, host, log)
+			wg.Add(1)
+			go func() { defer wg.Done(); r.Run(ctx) }()
+			return r
+		},
+	}
+	names := make([]string, 0, len(controllers))
+	runners := make([]Runner, 0, len(controllers))
+	for _, reg := range controllers {
+		names = append(names, reg.name)
+		runners = append(runners, reg.build(d))
+	}
 	f.Start(ctx)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := ns.Run(ctx); err != nil {
-			log.Error("namespace controller stopped", "err", err)
-		}
-	}()
-	log.Info("controllers started", "controllers", []string{namespace.Name})
+	for i, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Run(ctx); err != nil {
+				log.Error("controller stopped", "controller", names[i], "err", err)
+			}
+		}()
+	}
+	log.Info("controllers started", "controllers", names)
 	<-ctx.Done()
-	wg.Wait()
 	f.Wait()
 	log.Info("controllers stopped")
 }
