@@ -89,7 +89,7 @@ func newRoot(g *globals, server string) *cobra.Command {
 	f.DurationVar(&g.requestTimeout, "request-timeout", 0, "how long to wait for a single server request before giving up (0: no limit)")
 	root.AddCommand(
 		newApply(g), newCreate(g), newGet(g), newDescribe(g), newDelete(g), newVersion(g),
-		newLogs(g), newExec(g),
+		newLogs(g), newExec(g), newScale(g), newRollout(g),
 	)
 	return root
 }
