@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/pkg/leaderelection"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/controller/namespace"
+	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 )
 
 // LeaseName is the Lease, in namespace kube-system, that the controller managers elect their
@@ -73,6 +74,13 @@ type registration struct {
 var controllers = []registration{
 	{namespace.Name, func(d Deps) Runner {
 		return namespace.New(d.Client, d.Factory, namespace.Options{Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(namespace.Name)})
+	}},
+	{nodelifecycle.Name, func(d Deps) Runner {
+		return nodelifecycle.New(d.Client, d.Factory, nodelifecycle.Options{
+			NodeMonitorGracePeriod: d.Config.NodeMonitorGracePeriod, PodEvictionTimeout: d.Config.PodEvictionTimeout,
+			Logger: d.Logger, Metrics: d.Metrics,
+			Recorder: d.Recorder(nodelifecycle.Name), EvictionRecorder: d.Recorder(nodelifecycle.EvictionComponent),
+		})
 	}},
 }
 
