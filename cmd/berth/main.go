@@ -12,14 +12,17 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/leaderelection"
 	"github.com/berth-dev/berth/services/controller"
+	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 	"github.com/berth-dev/berth/services/controlplane"
 	"github.com/berth-dev/berth/services/scheduler"
 )
@@ -64,10 +67,23 @@ func controllerCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 	cmd := roleCmd(logger, "controller", "Run the controllers against an apiserver", 8081,
 		func(ctx context.Context, c *client.Client, reg prometheus.Registerer, log *slog.Logger) error {
 			cfg.Client, cfg.Logger, cfg.Metrics, cfg.NoLeaderElection = c, log, reg, !leaderElect
-			return controller.Run(ctx, cfg)
+			return runController(ctx, cfg)
 		})
 	leaderElectionFlags(cmd, &leaderElect, &cfg.LeaderElection)
+	nodeLifecycleFlags(cmd.Flags(), &cfg.NodeMonitorGracePeriod, &cfg.PodEvictionTimeout)
 	return cmd
+}
+
+// runController and runControlPlane run what the commands configured (tests replace them).
+var (
+	runController   = controller.Run
+	runControlPlane = controlplane.Run
+)
+
+// nodeLifecycleFlags are the Node lifecycle controller's flags, Kubernetes' names and defaults.
+func nodeLifecycleFlags(f *pflag.FlagSet, grace, eviction *time.Duration) {
+	f.DurationVar(grace, "node-monitor-grace-period", nodelifecycle.DefaultNodeMonitorGracePeriod, "how long a Node may send no heartbeat (Lease renewal or status) before it is marked Unknown and tainted unreachable")
+	f.DurationVar(eviction, "pod-eviction-timeout", nodelifecycle.DefaultPodEvictionTimeout, "how long Pods stay on a not-ready or unreachable Node before they are evicted, unless they tolerate its taint for a time of their own")
 }
 
 // schedulerCmd is `berth scheduler`: the scheduler, leading through a Lease among the
@@ -150,7 +166,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 				}
 				cfg.Agent = agentOpts.run
 			}
-			return controlplane.Run(cmd.Context(), cfg)
+			return runControlPlane(cmd.Context(), cfg)
 		},
 	}
 	f := cmd.Flags()
@@ -161,6 +177,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API (Kubernetes' paths), /healthz, /readyz and /metrics")
 	if use == "server" {
 		agentOpts.addFlags(f, true)
+		nodeLifecycleFlags(f, &cfg.NodeMonitorGracePeriod, &cfg.PodEvictionTimeout)
 	}
 	return cmd
 }

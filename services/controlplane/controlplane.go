@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Agent, if set, runs a node agent in this process once the apiserver is ready
 	// (`berth server --agent`), on its own connection to it.
 	Agent RoleFunc
+	// NodeMonitorGracePeriod and PodEvictionTimeout configure the Node lifecycle controller
+	// of the in-process controller manager (see controller.Config); its defaults when 0.
+	NodeMonitorGracePeriod, PodEvictionTimeout time.Duration
 }
 
 // Run runs the control plane until ctx ends, then shuts down cleanly: servers stop accepting,
@@ -123,7 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 			cfg.Started(gl.Addr().String(), hl.Addr().String())
 		}
 		if cfg.Controllers {
-			run(func() error { return runInProcess(ctx, gl.Addr().String(), o, log) })
+			run(func() error { return runInProcess(ctx, cfg, gl.Addr().String(), o, log) })
 			run(func() error { return runScheduler(ctx, gl.Addr().String(), o, log) })
 		}
 		if cfg.Agent != nil {
@@ -148,13 +152,14 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // runInProcess runs the roles that talk to the apiserver over gRPC, here in the same process.
-func runInProcess(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Logger) error {
+func runInProcess(ctx context.Context, cfg Config, grpcAddr string, o *ops.Server, log *slog.Logger) error {
 	c, err := client.Dial(ctx, grpcAddr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	cc := controller.Config{Client: c, Logger: log.With("role", "controller"), Metrics: o.Registry}
+	cc.NodeMonitorGracePeriod, cc.PodEvictionTimeout = cfg.NodeMonitorGracePeriod, cfg.PodEvictionTimeout
 	cc.LeaderElection.Identity = inProcessIdentity(grpcAddr)
 	return controller.Run(ctx, cc)
 }
