@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/leaderelection"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
+	"github.com/berth-dev/berth/services/controller/deployment"
 	"github.com/berth-dev/berth/services/controller/namespace"
 	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 )
@@ -81,6 +82,9 @@ var controllers = []registration{
 			Logger: d.Logger, Metrics: d.Metrics,
 			Recorder: d.Recorder(nodelifecycle.Name), EvictionRecorder: d.Recorder(nodelifecycle.EvictionComponent),
 		})
+	}},
+	{deployment.Name, func(d Deps) Runner {
+		return deployment.New(d.Client, d.Factory, deployment.Options{Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(deployment.Name)})
 	}},
 }
 
