@@ -14,10 +14,12 @@ import (
 	"github.com/berth-dev/berth/pkg/events"
 	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/leaderelection"
+	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/controller/deployment"
 	"github.com/berth-dev/berth/services/controller/namespace"
 	"github.com/berth-dev/berth/services/controller/nodelifecycle"
+	"github.com/berth-dev/berth/services/controller/replicaset"
 )
 
 // LeaseName is the Lease, in namespace kube-system, that the controller managers elect their
@@ -81,6 +83,16 @@ var controllers = []registration{
 			NodeMonitorGracePeriod: d.Config.NodeMonitorGracePeriod, PodEvictionTimeout: d.Config.PodEvictionTimeout,
 			Logger: d.Logger, Metrics: d.Metrics,
 			Recorder: d.Recorder(nodelifecycle.Name), EvictionRecorder: d.Recorder(nodelifecycle.EvictionComponent),
+		})
+	}},
+	{replicaset.ReplicaSetName, func(d Deps) Runner {
+		return replicaset.New(d.Client, d.Factory, replicaset.Options{
+			Resource: scheme.ReplicaSets, Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(replicaset.ReplicaSetComponent),
+		})
+	}},
+	{replicaset.ReplicationControllerName, func(d Deps) Runner {
+		return replicaset.New(d.Client, d.Factory, replicaset.Options{
+			Resource: scheme.ReplicationControllers, Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(replicaset.ReplicationControllerComponent),
 		})
 	}},
 	{deployment.Name, func(d Deps) Runner {
