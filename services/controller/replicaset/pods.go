@@ -48,9 +48,9 @@ func readySince(p *corev1.Pod) time.Time {
 	return c.GetLastTransitionTime().AsTime()
 }
 
-// availableIn is how long until a Pod is available: ready for more than minReady. ok is false
-// when it never will be as it stands (not ready, or ready since an unknown time with a
-// minReady); a zero or negative wait means available now (Kubernetes' IsPodAvailable).
+// availableIn is how long until a Pod is available: ready for strictly more than minReady
+// (Kubernetes' IsPodAvailable). It is 0 for a Pod available now; ok is false for a Pod that
+// never will be as it stands (not ready, or ready since an unknown time with a minReady).
 func availableIn(p *corev1.Pod, minReady time.Duration, now time.Time) (wait time.Duration, ok bool) {
 	if !isReady(p) {
 		return 0, false
@@ -62,14 +62,15 @@ func availableIn(p *corev1.Pod, minReady time.Duration, now time.Time) (wait tim
 	if since.IsZero() {
 		return 0, false
 	}
-	if since.Add(minReady).Before(now) {
+	due := since.Add(minReady)
+	if due.Before(now) {
 		return 0, true
 	}
-	return since.Add(minReady).Sub(now), true
+	return max(due.Sub(now), time.Nanosecond), true
 }
 
 // isAvailable reports whether the Pod has been ready for more than minReady.
 func isAvailable(p *corev1.Pod, minReady time.Duration, now time.Time) bool {
 	wait, ok := availableIn(p, minReady, now)
-	return ok && wait <= 0
+	return ok && wait == 0
 }
