@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	"github.com/berth-dev/berth/services/controller/deployment"
+	"github.com/berth-dev/berth/services/controller/garbagecollector"
 	"github.com/berth-dev/berth/services/controller/namespace"
 	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 	"github.com/berth-dev/berth/services/controller/replicaset"
@@ -97,6 +98,10 @@ var controllers = []registration{
 	}},
 	{deployment.Name, func(d Deps) Runner {
 		return deployment.New(d.Client, d.Factory, deployment.Options{Logger: d.Logger, Metrics: d.Metrics, Recorder: d.Recorder(deployment.Name)})
+	}},
+	{garbagecollector.Name, func(d Deps) Runner {
+		// Like Kubernetes' garbage collector it records no Events.
+		return garbagecollector.New(d.Client, d.Factory, garbagecollector.Options{Logger: d.Logger, Metrics: d.Metrics})
 	}},
 }
 
