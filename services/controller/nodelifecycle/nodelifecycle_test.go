@@ -13,6 +13,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/berth-dev/berth/agent"
+	"github.com/berth-dev/berth/agent/runtime"
+	"github.com/berth-dev/berth/agent/runtime/fake"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
@@ -472,4 +475,78 @@ func TestPodsOfAMissingNodeAreDeleted(t *testing.T) {
 	if p := e.pod("on-alive"); p == nil || p.GetMetadata().GetDeletionTimestamp() != nil {
 		t.Errorf("the pod of a live node was deleted: %v", p)
 	}
+}
+
+// runHollow runs one hollow Node named prefix-0 (agent.RunHollow, fake runtime) until the
+// returned stop is called or the test ends.
+func (e *env) runHollow(prefix string) (stop func()) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.RunHollow(ctx, agent.HollowConfig{
+			Count: 1, Prefix: prefix,
+			Template: agent.Config{
+				Client: e.c, RootDir: e.t.TempDir(), Logger: testLogger(e.t), Hostname: "test-host",
+				RenewInterval: 200 * time.Millisecond, StatusInterval: 100 * time.Millisecond, StatusReportInterval: time.Second,
+			},
+			NewRuntime: func(i int, node string) runtime.Runtime { return fake.New(fake.Config{NodeName: node}) },
+		})
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("RunHollow %s: %v", prefix, err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// TestHollowNodeThatStopsGoesNotReady runs two real (hollow) agents and stops one: its Node
+// goes Unknown and tainted, the other stays Ready; restarted, it is Ready and untainted again.
+func TestHollowNodeThatStopsGoesNotReady(t *testing.T) {
+	e := newEnv(t, true)
+	e.runHollow("keep")
+	stop := e.runHollow("gone")
+	for _, name := range []string{"keep-0", "gone-0"} {
+		e.eventually(name+" to be Ready", func() error {
+			obj, err := e.c.Resource(scheme.Nodes).Get(e.ctx, "", name)
+			if err != nil {
+				return err
+			}
+			if c := nodeCondition(obj.(*corev1.Node), "Ready"); c.GetStatus() != "True" {
+				return fmt.Errorf("Ready %v", c)
+			}
+			return nil
+		})
+	}
+	stop()
+	e.eventually("gone-0 to be marked unknown and tainted", func() error {
+		n := e.node("gone-0")
+		if c := nodeCondition(n, "Ready"); c.GetStatus() != "Unknown" || c.GetReason() != "NodeStatusUnknown" {
+			return fmt.Errorf("Ready %v", c)
+		}
+		if ts := taints(n); ts["node.kubernetes.io/unreachable:NoExecute"] == nil || ts["node.kubernetes.io/unreachable:NoSchedule"] == nil {
+			return fmt.Errorf("taints %v", ts)
+		}
+		return nil
+	})
+	e.waitEvent("default", "gone-0", "NodeNotReady", "Node gone-0 status is now: NodeNotReady", "node-controller")
+	n := e.node("keep-0")
+	if c := nodeCondition(n, "Ready"); c.GetStatus() != "True" || len(n.GetSpec().GetTaints()) != 0 {
+		t.Errorf("the running agent's Node: Ready %v, taints %v", c, n.GetSpec().GetTaints())
+	}
+
+	e.runHollow("gone")
+	e.eventually("gone-0 to be Ready and untainted again", func() error {
+		n := e.node("gone-0")
+		if c := nodeCondition(n, "Ready"); c.GetStatus() != "True" || len(n.GetSpec().GetTaints()) != 0 {
+			return fmt.Errorf("Ready %v, taints %v", c, n.GetSpec().GetTaints())
+		}
+		return nil
+	})
 }
