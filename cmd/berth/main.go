@@ -21,6 +21,8 @@ import (
 	"github.com/berth-dev/berth/gateway"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/leaderelection"
+	"github.com/berth-dev/berth/services/apiserver/ipalloc"
+	"github.com/berth-dev/berth/services/apiserver/portalloc"
 	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 	"github.com/berth-dev/berth/services/controlplane"
@@ -141,7 +143,7 @@ func gatewayCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 
 func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Command {
 	var cfg controlplane.Config
-	var endpoints string
+	var endpoints, serviceIPRange, nodePortRange string
 	var agentOpts agentOptions
 	cmd := &cobra.Command{
 		Use:   use,
@@ -154,6 +156,12 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 			}
 			if endpoints != "" {
 				cfg.EtcdEndpoints = strings.Split(endpoints, ",")
+			}
+			if cfg.ServiceClusterIPRange, err = ipalloc.ParseRange(serviceIPRange); err != nil {
+				return fmt.Errorf("--service-cluster-ip-range: %w", err)
+			}
+			if cfg.ServiceNodePortRange, err = portalloc.ParseRange(nodePortRange); err != nil {
+				return fmt.Errorf("--service-node-port-range: %w", err)
 			}
 			cfg.Logger = log.With("process", use)
 			cfg.Controllers = use == "server"
@@ -175,6 +183,8 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&cfg.EtcdClientAddr, "etcd-client-addr", "127.0.0.1:0", "host:port the embedded etcd serves clients on")
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:6443", "address of the apiserver's gRPC API")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API (Kubernetes' paths), /healthz, /readyz and /metrics")
+	f.StringVar(&serviceIPRange, "service-cluster-ip-range", ipalloc.DefaultRange, "IPv4 CIDR Services' cluster IPs are allocated from (/12 to /28); its first address (.1) and tenth (.10, the cluster DNS server's) are reserved")
+	f.StringVar(&nodePortRange, "service-node-port-range", portalloc.DefaultRange, "port range Services' node ports are allocated from (e.g. '30000-32767')")
 	if use == "server" {
 		agentOpts.addFlags(f, true)
 		nodeLifecycleFlags(f, &cfg.NodeMonitorGracePeriod, &cfg.PodEvictionTimeout)

@@ -69,6 +69,7 @@ func ServiceUpdate(newSvc, oldSvc *corev1.Service) {
 	if ns == nil || os == nil {
 		return
 	}
+	dropTypeDependentFields(ns, os)
 	if ns.Type != "ExternalName" && os.Type != "ExternalName" {
 		if ns.ClusterIp == "" && len(ns.ClusterIps) == 0 {
 			ns.ClusterIp = os.ClusterIp
@@ -83,16 +84,20 @@ func ServiceUpdate(newSvc, oldSvc *corev1.Service) {
 		normalizeClusterIPs(ns)
 	}
 	if needsNodePort(ns) && needsNodePort(os) {
-		used := map[int32]bool{}
-		for _, p := range ns.Ports {
-			if p.GetNodePort() != 0 {
-				used[p.GetNodePort()] = true
-			}
-		}
+		// As Kubernetes: an old node port the update names explicitly is not patched into
+		// another port; ports that shared one (TCP and UDP 53) share it again.
 		byName := map[string]int32{}
+		held := map[int32]bool{}
 		for _, p := range os.Ports {
 			if p != nil {
 				byName[p.Name] = p.NodePort
+				held[p.NodePort] = true
+			}
+		}
+		used := map[int32]bool{}
+		for _, p := range ns.Ports {
+			if np := p.GetNodePort(); np != 0 && held[np] {
+				used[np] = true
 			}
 		}
 		for _, p := range ns.Ports {
@@ -101,13 +106,64 @@ func ServiceUpdate(newSvc, oldSvc *corev1.Service) {
 			}
 			if old := byName[p.Name]; old != 0 && !used[old] {
 				p.NodePort = old
-				used[old] = true
 			}
 		}
 	}
 	if ns.HealthCheckNodePort == 0 && needsHealthCheckNodePort(ns) && needsHealthCheckNodePort(os) {
 		ns.HealthCheckNodePort = os.HealthCheckNodePort
 	}
+}
+
+// dropTypeDependentFields clears, as kube-apiserver's Service strategy does, what an update
+// to a type that has no use for it left unchanged from the stored Service (the apiserver then
+// releases it): the cluster IPs and IP family fields of a Service turned ExternalName, the
+// node ports of one turned ClusterIP or ExternalName when no new one is asked for, a
+// healthCheckNodePort no longer needed, allocateLoadBalancerNodePorts off a LoadBalancer,
+// externalTrafficPolicy off a Service no longer reachable from outside.
+// What the user changed stays, for validation to judge.
+func dropTypeDependentFields(ns, os *corev1.ServiceSpec) {
+	if os.Type != "ExternalName" && ns.Type == "ExternalName" {
+		if ns.ClusterIp == os.ClusterIp && slices.Equal(ns.ClusterIps, os.ClusterIps) {
+			ns.ClusterIp, ns.ClusterIps = "", nil
+		}
+		if slices.Equal(ns.IpFamilies, os.IpFamilies) {
+			ns.IpFamilies = nil
+		}
+		if ns.GetIpFamilyPolicy() == os.GetIpFamilyPolicy() {
+			ns.IpFamilyPolicy = nil
+		}
+	}
+	if needsNodePort(os) && !needsNodePort(ns) && sameNodePorts(os, ns) {
+		for _, p := range ns.Ports {
+			if p != nil {
+				p.NodePort = 0
+			}
+		}
+	}
+	if needsHealthCheckNodePort(os) && !needsHealthCheckNodePort(ns) && ns.HealthCheckNodePort == os.HealthCheckNodePort {
+		ns.HealthCheckNodePort = 0
+	}
+	if os.Type == "LoadBalancer" && ns.Type != "LoadBalancer" && ns.AllocateLoadBalancerNodePorts != nil &&
+		os.AllocateLoadBalancerNodePorts != nil && *ns.AllocateLoadBalancerNodePorts == *os.AllocateLoadBalancerNodePorts {
+		ns.AllocateLoadBalancerNodePorts = nil
+	}
+	if externallyAccessible(os) && !externallyAccessible(ns) && ns.ExternalTrafficPolicy == os.ExternalTrafficPolicy {
+		ns.ExternalTrafficPolicy = ""
+	}
+}
+
+// sameNodePorts reports whether the new spec asks for no node port the old one did not hold.
+func sameNodePorts(os, ns *corev1.ServiceSpec) bool {
+	held := map[int32]bool{}
+	for _, p := range os.Ports {
+		held[p.GetNodePort()] = true
+	}
+	for _, p := range ns.Ports {
+		if np := p.GetNodePort(); np != 0 && !held[np] {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeClusterIPs makes clusterIP and clusterIPs[0] agree when only one of them is set.

@@ -25,6 +25,8 @@ import (
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
+	"github.com/berth-dev/berth/services/apiserver/ipalloc"
+	"github.com/berth-dev/berth/services/apiserver/portalloc"
 	"github.com/berth-dev/berth/services/apiserver/registry"
 	"github.com/berth-dev/berth/services/apiserver/storage"
 	"github.com/berth-dev/berth/services/apiserver/strategy"
@@ -44,6 +46,16 @@ type Config struct {
 	Logger          *slog.Logger
 	// Metrics registers the apiserver's metrics; optional.
 	Metrics prometheus.Registerer
+	// ServiceClusterIPRange is where Services' cluster IPs come from (default
+	// ipalloc.DefaultRange, 10.96.0.0/16).
+	ServiceClusterIPRange ipalloc.Range
+	// ServiceNodePortRange is where Services' node ports come from (default
+	// portalloc.DefaultRange, 30000-32767).
+	ServiceNodePortRange portalloc.Range
+	// ServiceRepairInterval is how often the Service IP and node port allocations are checked
+	// against the Services (default 3m, as Kubernetes' repair controllers); a pass also runs at
+	// start, before the apiserver is ready.
+	ServiceRepairInterval time.Duration
 }
 
 // Server is a running apiserver.
@@ -58,6 +70,9 @@ type Server struct {
 
 	namespaces  *registry.Store[*corev1.Namespace]
 	nsAdmission *strategy.Namespaces
+	services    *registry.Store[*corev1.Service]
+	serviceIPs  *ipalloc.Allocator
+	nodePorts   *portalloc.Allocator
 	readyOnce   sync.Once
 	readyCh     chan struct{}
 }
@@ -72,6 +87,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CompactInterval == 0 {
 		cfg.CompactInterval = 5 * time.Minute
+	}
+	if cfg.ServiceClusterIPRange.IsZero() {
+		cfg.ServiceClusterIPRange = ipalloc.MustParseRange(ipalloc.DefaultRange)
+	}
+	if cfg.ServiceNodePortRange.IsZero() {
+		cfg.ServiceNodePortRange = portalloc.MustParseRange(portalloc.DefaultRange)
+	}
+	if cfg.ServiceRepairInterval == 0 {
+		cfg.ServiceRepairInterval = 3 * time.Minute
 	}
 	s := &Server{cfg: cfg, storage: storage.New(cfg.Etcd), health: health.NewServer(), readyCh: make(chan struct{})}
 	s.nsAdmission = &strategy.Namespaces{Lookup: s.lookupNamespace}
@@ -101,7 +125,12 @@ func New(cfg Config) (*Server, error) {
 	proxy := newAgentProxy(pods, nodes)
 	s.runners = append(s.runners, proxy.run)
 	corev1.RegisterPodServiceServer(reg, podServer{newResourceServer[*corev1.Pod, *corev1.PodList, corev1.PodWatchEvent](pods), proxy})
-	corev1.RegisterServiceServiceServer(reg, newResourceServer[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](newStore[*corev1.Service](s, scheme.Services)))
+	s.serviceIPs = ipalloc.New(s.storage, cfg.ServiceClusterIPRange)
+	s.nodePorts = portalloc.New(s.storage, cfg.ServiceNodePortRange)
+	s.services = newStoreWith[*corev1.Service](s, scheme.Services,
+		strategy.Service(s.nsAdmission, s.serviceIPs, s.nodePorts, cfg.Logger.With("resource", "services")))
+	s.runners = append(s.runners, s.repairServicesPeriodically)
+	corev1.RegisterServiceServiceServer(reg, newResourceServer[*corev1.Service, *corev1.ServiceList, corev1.ServiceWatchEvent](s.services))
 	corev1.RegisterEndpointsServiceServer(reg, newResourceServer[*corev1.Endpoints, *corev1.EndpointsList, corev1.EndpointsWatchEvent](newStore[*corev1.Endpoints](s, scheme.Endpoints)))
 	corev1.RegisterConfigMapServiceServer(reg, newResourceServer[*corev1.ConfigMap, *corev1.ConfigMapList, corev1.ConfigMapWatchEvent](newStore[*corev1.ConfigMap](s, scheme.ConfigMaps)))
 	corev1.RegisterSecretServiceServer(reg, newResourceServer[*corev1.Secret, *corev1.SecretList, corev1.SecretWatchEvent](newStore[*corev1.Secret](s, scheme.Secrets)))
@@ -127,9 +156,14 @@ func New(cfg Config) (*Server, error) {
 
 // newStore builds the store of one resource and registers its watch cache to run.
 func newStore[T scheme.Object](s *Server, res *scheme.Resource) *registry.Store[T] {
+	return newStoreWith[T](s, res, strategy.For(res, s.nsAdmission))
+}
+
+// newStoreWith is newStore with a strategy of the caller's.
+func newStoreWith[T scheme.Object](s *Server, res *scheme.Resource, strat registry.Strategy) *registry.Store[T] {
 	st := registry.New[T](res, registry.Options{
 		Storage:       s.storage,
-		Strategy:      strategy.For(res, s.nsAdmission),
+		Strategy:      strat,
 		CacheCapacity: s.cfg.CacheCapacity,
 		Logger:        s.cfg.Logger,
 	})
@@ -161,7 +195,8 @@ func (s *Server) DialInProcess(ctx context.Context) (*client.Client, error) {
 // Addr is the gRPC address the server listens on.
 func (s *Server) Addr() string { return s.cfg.Listener.Addr().String() }
 
-// Ready is closed once every watch cache is filled and the built-in Namespaces exist.
+// Ready is closed once every watch cache is filled, the Service allocations are repaired and
+// the built-in Namespaces exist.
 func (s *Server) Ready() <-chan struct{} { return s.readyCh }
 
 // Run serves until ctx ends, then stops gracefully.
@@ -208,11 +243,14 @@ func (s *Server) becomeReady(ctx context.Context) {
 		}
 	}
 	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, 5*time.Second) {
-		err := s.ensureNamespaces(ctx)
+		err := s.repairServices(ctx)
+		if err == nil {
+			err = s.ensureNamespaces(ctx)
+		}
 		if err == nil {
 			break
 		}
-		s.cfg.Logger.Warn("create built-in namespaces", "err", err)
+		s.cfg.Logger.Warn("prepare to serve", "err", err)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():

@@ -17,6 +17,8 @@ import (
 	"github.com/berth-dev/berth/pkg/ops"
 	"github.com/berth-dev/berth/services/apiserver"
 	"github.com/berth-dev/berth/services/apiserver/etcdserver"
+	"github.com/berth-dev/berth/services/apiserver/ipalloc"
+	"github.com/berth-dev/berth/services/apiserver/portalloc"
 	"github.com/berth-dev/berth/services/controller"
 	"github.com/berth-dev/berth/services/scheduler"
 )
@@ -44,6 +46,10 @@ type Config struct {
 	// NodeMonitorGracePeriod and PodEvictionTimeout configure the Node lifecycle controller
 	// of the in-process controller manager (see controller.Config); its defaults when 0.
 	NodeMonitorGracePeriod, PodEvictionTimeout time.Duration
+	// ServiceClusterIPRange and ServiceNodePortRange are where Services' cluster IPs and node
+	// ports come from (the apiserver's defaults when zero).
+	ServiceClusterIPRange ipalloc.Range
+	ServiceNodePortRange  portalloc.Range
 }
 
 // Run runs the control plane until ctx ends, then shuts down cleanly: servers stop accepting,
@@ -69,7 +75,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
 	}
 	o := ops.New(log)
-	api, err := apiserver.New(apiserver.Config{Etcd: etcd, Listener: gl, Logger: log.With("role", "apiserver"), Metrics: o.Registry})
+	api, err := apiserver.New(apiserver.Config{Etcd: etcd, Listener: gl, Logger: log.With("role", "apiserver"), Metrics: o.Registry,
+		ServiceClusterIPRange: cfg.ServiceClusterIPRange, ServiceNodePortRange: cfg.ServiceNodePortRange})
 	if err != nil {
 		gl.Close()
 		hl.Close()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 
 	"github.com/berth-dev/berth/services/apiserver"
 	"github.com/berth-dev/berth/services/apiserver/etcdserver"
+	"github.com/berth-dev/berth/services/apiserver/ipalloc"
+	"github.com/berth-dev/berth/services/apiserver/portalloc"
 )
 
 // Instance is a running test apiserver.
@@ -22,7 +25,13 @@ type Instance struct {
 	// Etcd talks to the embedded etcd directly (for checking what is stored).
 	Etcd   *clientv3.Client
 	Server *apiserver.Server
+
+	stop func()
 }
+
+// Stop stops the apiserver and its etcd before the test ends (to restart on the same
+// DataDir); the test's cleanup does it otherwise. It may be called more than once.
+func (i *Instance) Stop() { i.stop() }
 
 // Options tunes the apiserver for a test.
 type Options struct {
@@ -30,6 +39,9 @@ type Options struct {
 	CacheCapacity int
 	// DataDir reuses a data directory (to test restarts); default a fresh temp dir.
 	DataDir string
+	// ServiceClusterIPRange and ServiceNodePortRange override the apiserver's defaults.
+	ServiceClusterIPRange ipalloc.Range
+	ServiceNodePortRange  portalloc.Range
 }
 
 // Start starts an apiserver on a fresh embedded etcd and stops both when the test ends.
@@ -53,7 +65,10 @@ func StartWith(t testing.TB, o Options) *Instance {
 		e.Close()
 		t.Fatalf("listen: %v", err)
 	}
-	s, err := apiserver.New(apiserver.Config{Etcd: e.Client, Listener: l, CacheCapacity: o.CacheCapacity, Logger: slog.New(slog.DiscardHandler)})
+	s, err := apiserver.New(apiserver.Config{
+		Etcd: e.Client, Listener: l, CacheCapacity: o.CacheCapacity, Logger: slog.New(slog.DiscardHandler),
+		ServiceClusterIPRange: o.ServiceClusterIPRange, ServiceNodePortRange: o.ServiceNodePortRange,
+	})
 	if err != nil {
 		cancel()
 		e.Close()
@@ -61,13 +76,17 @@ func StartWith(t testing.TB, o Options) *Instance {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("apiserver: %v", err)
-		}
-		e.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("apiserver: %v", err)
+			}
+			e.Close()
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case <-s.Ready():
 	case err := <-done:
@@ -75,5 +94,5 @@ func StartWith(t testing.TB, o Options) *Instance {
 	case <-time.After(30 * time.Second):
 		t.Fatal("apiserver not ready after 30s")
 	}
-	return &Instance{Addr: s.Addr(), Etcd: e.Client, Server: s}
+	return &Instance{Addr: s.Addr(), Etcd: e.Client, Server: s, stop: stop}
 }

@@ -226,14 +226,25 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 			return zero, err
 		}
 	}
+	finish := func(context.Context, bool) {}
+	if b, ok := s.strategy.(CreateBeginner); ok {
+		f, err := b.BeginCreate(ctx, obj)
+		if err != nil {
+			return zero, err
+		}
+		finish = f
+	}
 	data, err := s.encode(obj)
 	if err != nil {
+		finish(ctx, false)
 		return zero, err
 	}
 	rev, err := s.storage.Create(ctx, s.Key(md.Namespace, md.Name), data)
 	if err != nil {
+		finish(ctx, false)
 		return zero, s.storageErr(md.Name, err)
 	}
+	finish(ctx, true)
 	md.ResourceVersion = strconv.FormatInt(rev, 10)
 	return obj, nil
 }
@@ -417,7 +428,12 @@ func (s *Store[T]) update(ctx context.Context, obj T, status bool) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	return s.GuaranteedUpdate(ctx, md.Namespace, md.Name, want, func(old T) (T, error) {
+	var finish FinishFunc
+	out, err := s.GuaranteedUpdate(ctx, md.Namespace, md.Name, want, func(old T) (T, error) {
+		if finish != nil {
+			finish(ctx, false) // an earlier attempt lost a conflict
+			finish = nil
+		}
 		next := proto.Clone(obj).(T)
 		if status {
 			next = s.withStatusOf(old, next)
@@ -440,8 +456,19 @@ func (s *Store[T]) update(ctx context.Context, obj T, status bool) (T, error) {
 				return zero, err
 			}
 		}
+		if b, ok := s.strategy.(UpdateBeginner); ok && !status {
+			f, err := b.BeginUpdate(ctx, next, old)
+			if err != nil {
+				return zero, err
+			}
+			finish = f
+		}
 		return next, nil
 	})
+	if finish != nil {
+		finish(ctx, err == nil)
+	}
+	return out, err
 }
 
 // GuaranteedUpdate reads the object, applies tryUpdate and writes the result with a
@@ -477,6 +504,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 			if err != nil {
 				return zero, s.storageErr(name, err)
 			}
+			s.afterDelete(ctx, next)
 			nmd.ResourceVersion = strconv.FormatInt(rev, 10)
 			return next, nil
 		}
@@ -498,6 +526,13 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		}
 		nmd.ResourceVersion = strconv.FormatInt(rev, 10)
 		return next, nil
+	}
+}
+
+// afterDelete tells the strategy that obj is gone from storage.
+func (s *Store[T]) afterDelete(ctx context.Context, obj T) {
+	if d, ok := s.strategy.(AfterDeleter); ok {
+		d.AfterDelete(ctx, obj)
 	}
 }
 
@@ -639,6 +674,7 @@ func (s *Store[T]) Delete(ctx context.Context, req *metav1.DeleteRequest) (T, er
 			if err != nil {
 				return zero, s.storageErr(name, err)
 			}
+			s.afterDelete(ctx, obj)
 			md.ResourceVersion = strconv.FormatInt(rev, 10)
 			return obj, nil
 		}

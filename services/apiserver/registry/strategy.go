@@ -57,3 +57,27 @@ type Finalizer interface {
 type DeleteValidator interface {
 	ValidateDelete(ctx context.Context, obj scheme.Object) error
 }
+
+// FinishFunc completes what a BeginCreate or BeginUpdate started, once the store knows
+// whether the write succeeded: on success it commits (releases what the update gave up), on
+// failure it reverts (releases what was allocated for the write).
+type FinishFunc func(ctx context.Context, success bool)
+
+// CreateBeginner acts right before a new object is written, after validation and admission:
+// it may change the object (fill in what it allocates from a shared pool, such as a
+// Service's clusterIP). Optional.
+type CreateBeginner interface {
+	BeginCreate(ctx context.Context, obj scheme.Object) (FinishFunc, error)
+}
+
+// UpdateBeginner acts right before an updated object is written, after validation and
+// admission; it may change obj. It runs again, after a FinishFunc(false), when the write is
+// retried on a conflict. Optional.
+type UpdateBeginner interface {
+	BeginUpdate(ctx context.Context, obj, old scheme.Object) (FinishFunc, error)
+}
+
+// AfterDeleter acts once an object is gone from storage (releases what it held). Optional.
+type AfterDeleter interface {
+	AfterDelete(ctx context.Context, obj scheme.Object)
+}
