@@ -147,7 +147,7 @@ func TestRolloutHistoryUndo(t *testing.T) {
 		t.Error("pause left spec.paused false")
 	}
 	c.fails(`error: deployments.apps "web" is already paused`, "rollout", "pause", "deployment/web")
-	c.fails("error: you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/web' and try again", "rollout", "undo", "deployment/web")
+	c.fails("error: you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again", "rollout", "undo", "deployment/web")
 	c.fails(`error: deployments.apps "web" can't restart paused deployment (run rollout resume first)`, "rollout", "restart", "deployment/web")
 	if out := c.ok("rollout", "resume", "deployment/web"); out != "deployment.apps/web resumed\n" {
 		t.Errorf("resume printed %q", out)

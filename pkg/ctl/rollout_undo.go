@@ -103,7 +103,7 @@ func (o *rolloutUndoOptions) undo(ctx context.Context, ref objectRef) (string, e
 			return false, err
 		}
 		if dep.GetSpec().GetPaused() {
-			return false, fmt.Errorf("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/%s' and try again", dep.GetMetadata().GetName())
+			return false, errors.New("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again")
 		}
 		if equalIgnoreHash(rs.GetSpec().GetTemplate(), dep.GetSpec().GetTemplate()) {
 			result = fmt.Sprintf("skipped rollback (current template already matches revision %d)", o.toRevision)
