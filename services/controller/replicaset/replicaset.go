@@ -98,6 +98,16 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 		Workers: opts.Workers, Logger: opts.Logger, Metrics: opts.Metrics,
 	})
 	r.ctrl.Watch(owners, nil)
+	owners.AddHandler(informer.HandlerFuncs{
+		// What a deleted owner expected will never be seen: a new owner of the same name must
+		// not wait for it.
+		UpdateFunc: func(old, obj scheme.Object) {
+			if old.GetMetadata().GetUid() != obj.GetMetadata().GetUid() {
+				r.expect.forget(informer.KeyOf(old))
+			}
+		},
+		DeleteFunc: func(obj scheme.Object) { r.expect.forget(informer.KeyOf(obj)) },
+	})
 	r.ctrl.Watch(pods, noKeys) // waits for the Pod cache; podHandler enqueues
 	pods.AddHandler(podHandler{r})
 	return r

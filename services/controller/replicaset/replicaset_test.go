@@ -353,3 +353,16 @@ func TestOwnerBeingDeletedCreatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRecreatedOwnerDoesNotWaitForItsPredecessor(t *testing.T) {
+	// A lagging Pod cache leaves the first owner's creates unseen when it is deleted, most
+	// likely while the reconcile that makes them still runs.
+	c, ctx := setupLagging(t, 3*time.Millisecond)
+	first := createRS(t, ctx, c, newRS("again", 100, map[string]string{"app": "again"}))
+	eventually(t, "the first pods", func() bool { return len(activePods(t, ctx, c, first.GetMetadata().GetUid())) > 0 })
+	if _, err := c.Resource(scheme.ReplicaSets).Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "again"}); err != nil {
+		t.Fatal(err)
+	}
+	second := createRS(t, ctx, c, newRS("again", 30, map[string]string{"app": "again"}))
+	waitPods(t, ctx, c, second.GetMetadata().GetUid(), 30)
+}
