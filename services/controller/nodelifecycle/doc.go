@@ -38,6 +38,16 @@
 // a taint starts at its timeAdded. The controller asks to be called again when the next
 // eviction is due, instead of polling.
 //
+// # Disruption
+//
+// As in Kubernetes, the NoExecute taints, and so the evictions, hold back when the fault looks
+// like the network's or the control plane's rather than the Nodes': when no Node at all is
+// ready, every Node loses its NoExecute taints and gets none ("master disruption mode"; once a
+// Node is ready again, every Node gets a fresh grace period); in a zone of at most 50 Nodes
+// where more than two and at least 55% are not ready, no new NoExecute taint is added. Nodes
+// labelled node.kubernetes.io/exclude-disruption are not counted. Kubernetes' eviction rate
+// limits (one Node tainted every 10 s per zone) are not reproduced.
+//
 // # Orphaned Pods
 //
 // Pods bound to a Node that does not exist are, after a quarantine (PodGCQuarantine, 40 s

@@ -122,7 +122,7 @@ func TestReconcileTaints(t *testing.T) {
 				Spec:     &corev1.NodeSpec{Unschedulable: tt.unschedulable, Taints: tt.taints},
 				Status:   tt.status,
 			}
-			got, changed := reconcileTaints(node, t0)
+			got, changed := reconcileTaints(node, t0, false, true)
 			if s := strings.Join(taintList(got), " "); s != tt.want {
 				t.Fatalf("taints\n got %s\nwant %s", s, tt.want)
 			}
@@ -136,7 +136,7 @@ func TestReconcileTaints(t *testing.T) {
 			}
 			// Applying it again changes nothing.
 			node.Spec.Taints = got
-			if _, again := reconcileTaints(node, t0.Add(time.Hour)); again {
+			if _, again := reconcileTaints(node, t0.Add(time.Hour), false, true); again {
 				t.Error("not idempotent")
 			}
 		})
@@ -235,5 +235,72 @@ func TestObserve(t *testing.T) {
 		if got := n.observe(s.node, s.lease, s.now); !got.Equal(s.want) {
 			t.Errorf("%s: last heartbeat %v, want %v", s.name, got, s.want)
 		}
+	}
+}
+
+func TestZones(t *testing.T) {
+	node := func(ready string, labels map[string]string) *corev1.Node {
+		return &corev1.Node{Metadata: &metav1.ObjectMeta{Labels: labels}, Status: conds("Ready", ready)}
+	}
+	a := map[string]string{labelZone: "a"}
+	b := map[string]string{labelZone: "b"}
+	type policy struct{ strip, allowNew bool }
+	steps := []struct {
+		name        string
+		node        string
+		obj         *corev1.Node // nil: deleted
+		wantChanged bool
+		wantRecov   bool
+		want        map[string]policy // zone labels' key → policy
+	}{
+		{"a1 ready", "a1", node("True", a), false, false, map[string]policy{"a": {false, true}}},
+		{"a2 not ready", "a2", node("False", a), false, false, map[string]policy{"a": {false, true}}},
+		{"a1 down: all disrupted", "a1", node("Unknown", a), true, false, map[string]policy{"a": {true, false}}},
+		{"b1 ready: recovered", "b1", node("True", b), true, true, map[string]policy{"a": {false, true}, "b": {false, true}}},
+		{"b1 heartbeat: nothing", "b1", node("True", b), false, false, map[string]policy{"a": {false, true}}},
+		{"a3 down: a fully disrupted, not all", "a3", node("Unknown", a), false, false, map[string]policy{"a": {false, true}}},
+		{"a4 ready: a partially disrupted", "a4", node("True", a), true, false, map[string]policy{"a": {false, false}, "b": {false, true}}},
+		{"a5 ready: 3 of 5 down, still partial", "a5", node("True", a), false, false, map[string]policy{"a": {false, false}}},
+		{"an excluded Node does not count", "a6", node("True", map[string]string{labelZone: "a", LabelExcludeDisruption: ""}), false, false, map[string]policy{"a": {false, false}}},
+		{"a7 ready: 3 of 6 down, normal", "a7", node("True", a), true, false, map[string]policy{"a": {false, true}}},
+		{"a7 deleted: partial again", "a7", nil, true, false, map[string]policy{"a": {false, false}}},
+	}
+	z := newZones()
+	for _, s := range steps {
+		ch := z.set(s.node, s.obj, s.obj == nil)
+		if ch.changed != s.wantChanged || ch.recovered != s.wantRecov {
+			t.Errorf("%s: change %+v, want changed %v, recovered %v", s.name, ch, s.wantChanged, s.wantRecov)
+		}
+		for zone, want := range s.want {
+			strip, allowNew := z.noExecutePolicy(zoneKey(map[string]string{labelZone: zone}))
+			if (policy{strip, allowNew}) != want {
+				t.Errorf("%s: zone %s: strip %v, allowNew %v; want %+v", s.name, zone, strip, allowNew, want)
+			}
+		}
+	}
+}
+
+func TestReconcileTaintsUnderDisruption(t *testing.T) {
+	tests := []struct {
+		name            string
+		ready           string
+		taints          []*corev1.Taint
+		strip, allowNew bool
+		want            string
+	}{
+		{"all disrupted: no NoExecute", "Unknown", nil, true, false, "node.kubernetes.io/unreachable:NoSchedule"},
+		{"all disrupted: NoExecute removed", "Unknown", []*corev1.Taint{taint(TaintUnreachable, "NoExecute")}, true, false, "node.kubernetes.io/unreachable:NoSchedule"},
+		{"partial: none added", "Unknown", nil, false, false, "node.kubernetes.io/unreachable:NoSchedule"},
+		{"partial: kept", "Unknown", []*corev1.Taint{taint(TaintUnreachable, "NoExecute")}, false, false, "node.kubernetes.io/unreachable:NoExecute node.kubernetes.io/unreachable:NoSchedule"},
+		{"partial: swapped", "False", []*corev1.Taint{taint(TaintUnreachable, "NoExecute")}, false, false, "node.kubernetes.io/not-ready:NoSchedule node.kubernetes.io/not-ready:NoExecute"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			node := &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n"}, Spec: &corev1.NodeSpec{Taints: tt.taints}, Status: conds("Ready", tt.ready)}
+			got, _ := reconcileTaints(node, t0, tt.strip, tt.allowNew)
+			if s := strings.Join(taintList(got), " "); s != tt.want {
+				t.Errorf("taints\n got %s\nwant %s", s, tt.want)
+			}
+		})
 	}
 }

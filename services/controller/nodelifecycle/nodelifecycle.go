@@ -85,6 +85,8 @@ type Controller struct {
 	firstSeen map[string]map[string]time.Time
 	// pending holds, by Node, the Pods ("namespace/name") whose eviction is scheduled.
 	pending map[string]map[string]bool
+	// zones counts the ready Nodes of each zone.
+	zones *zones
 }
 
 // New builds the controller on the Node, Lease and Pod informers of f. Start f, then call Run.
@@ -117,11 +119,17 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 		now:      time.Now,
 		health:   map[string]*health{}, missing: map[string]time.Time{},
 		firstSeen: map[string]map[string]time.Time{}, pending: map[string]map[string]bool{},
+		zones: newZones(),
 	}
 	n.ctrl = controller.New(Name, n.reconcile, controller.Options{
 		Workers: opts.Workers, Logger: opts.Logger, Metrics: opts.Metrics,
 	})
 	n.ctrl.Watch(nodes, nil)
+	nodes.AddHandler(informer.HandlerFuncs{
+		AddFunc:    func(o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false)) },
+		UpdateFunc: func(_, o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false)) },
+		DeleteFunc: func(o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), nil, true)) },
+	})
 	n.ctrl.Watch(leases, nodeLease)
 	n.ctrl.Watch(pods, boundNode)
 	return n
@@ -161,6 +169,26 @@ func Run(ctx context.Context, c *client.Client, opts Options) error {
 	cancel()
 	f.Wait()
 	return err
+}
+
+// zonesChanged reconciles every Node when the zones' states changed, since what they allow
+// changed (the first list is reconciled whole anyway). When the Nodes stop being all not
+// ready, each gets a fresh grace period, as in Kubernetes, to report before it is judged.
+func (n *Controller) zonesChanged(nodes *informer.Informer, ch zoneChange) {
+	if !ch.changed || !nodes.HasSynced() {
+		return
+	}
+	if ch.recovered {
+		now := n.now()
+		n.mu.Lock()
+		for _, h := range n.health {
+			h.probe = now
+		}
+		n.mu.Unlock()
+	}
+	for _, node := range n.nodes.List() {
+		n.ctrl.Enqueue(node.GetMetadata().GetName())
+	}
 }
 
 // podNodeName is the IndexFunc of IndexNodeName.

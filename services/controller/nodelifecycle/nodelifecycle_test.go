@@ -400,6 +400,8 @@ func TestNodeNotReadyIsTaintedNotReady(t *testing.T) {
 	e := newEnv(t, true)
 	e.addNode("sick", "False")
 	e.heartbeat("sick")
+	e.addNode("well", "True") // with no Node ready at all, no NoExecute taints are added
+	e.heartbeat("well")
 	e.eventually("sick to be tainted not-ready", func() error {
 		ts := taints(e.node("sick"))
 		if ts["node.kubernetes.io/not-ready:NoSchedule"] == nil || ts["node.kubernetes.io/not-ready:NoExecute"] == nil || len(ts) != 2 {
@@ -546,6 +548,41 @@ func TestHollowNodeThatStopsGoesNotReady(t *testing.T) {
 		n := e.node("gone-0")
 		if c := nodeCondition(n, "Ready"); c.GetStatus() != "True" || len(n.GetSpec().GetTaints()) != 0 {
 			return fmt.Errorf("Ready %v, taints %v", c, n.GetSpec().GetTaints())
+		}
+		return nil
+	})
+}
+
+// TestAllNodesDownEvictsNothing: when no Node is ready at all, Kubernetes suspects itself
+// rather than the Nodes ("master disruption mode"): no NoExecute taints, no evictions. Once a
+// Node is ready again, the others get a fresh grace period and then their taints.
+func TestAllNodesDownEvictsNothing(t *testing.T) {
+	e := newEnv(t, true)
+	e.addNode("only", "True")
+	e.addPod("web", "only")
+	e.eventually("only to be unknown and tainted NoSchedule", func() error {
+		n := e.node("only")
+		if c := nodeCondition(n, "Ready"); c.GetStatus() != "Unknown" {
+			return fmt.Errorf("Ready %v", c)
+		}
+		if ts := taints(n); ts["node.kubernetes.io/unreachable:NoSchedule"] == nil || len(ts) != 1 {
+			return fmt.Errorf("taints %v", ts)
+		}
+		return nil
+	})
+	time.Sleep(evictionTimeout + 500*time.Millisecond)
+	if ts := taints(e.node("only")); len(ts) != 1 {
+		t.Errorf("taints %v with no Node ready, want only unreachable:NoSchedule", ts)
+	}
+	if p := e.pod("web"); p.GetMetadata().GetDeletionTimestamp() != nil {
+		t.Fatal("a pod was evicted while no Node was ready")
+	}
+
+	e.addNode("back", "True")
+	e.heartbeat("back")
+	e.eventually("only to be tainted NoExecute once another Node is ready", func() error {
+		if ts := taints(e.node("only")); ts["node.kubernetes.io/unreachable:NoExecute"] == nil {
+			return fmt.Errorf("taints %v", ts)
 		}
 		return nil
 	})

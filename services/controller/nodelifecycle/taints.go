@@ -82,9 +82,18 @@ func wantedTaints(node *corev1.Node) (want [][2]string, keepNoExecute bool) {
 
 // reconcileTaints returns the taints node should have: its own, minus the managed ones it no
 // longer warrants, plus the ones it warrants and lacks (timeAdded now). It reports whether they
-// differ from the Node's.
-func reconcileTaints(node *corev1.Node, now time.Time) ([]*corev1.Taint, bool) {
+// differ from the Node's. strip and allowNew are the zones' NoExecute policy (see
+// zones.noExecutePolicy).
+func reconcileTaints(node *corev1.Node, now time.Time, strip, allowNew bool) ([]*corev1.Taint, bool) {
 	want, keepNoExecute := wantedTaints(node)
+	if strip || !allowNew {
+		old := node.GetSpec().GetTaints()
+		swap := hasTaint(old, TaintNotReady, EffectNoExecute) || hasTaint(old, TaintUnreachable, EffectNoExecute)
+		want = slices.DeleteFunc(want, func(kv [2]string) bool {
+			return kv[1] == EffectNoExecute && (strip || !(swap || hasTaint(old, kv[0], kv[1])))
+		})
+		keepNoExecute = keepNoExecute && !strip
+	}
 	old := node.GetSpec().GetTaints()
 	out := make([]*corev1.Taint, 0, len(old)+len(want))
 	have := map[[2]string]bool{}
@@ -113,9 +122,11 @@ func hasTaint(taints []*corev1.Taint, key, effect string) bool {
 	return slices.ContainsFunc(taints, func(t *corev1.Taint) bool { return t.GetKey() == key && t.GetEffect() == effect })
 }
 
-// syncTaints gives node the taints its conditions warrant, and returns the Node as stored.
+// syncTaints gives node the taints its conditions and its zone warrant, and returns the Node
+// as stored.
 func (n *Controller) syncTaints(ctx context.Context, node *corev1.Node, now time.Time) (*corev1.Node, error) {
-	taints, changed := reconcileTaints(node, now)
+	strip, allowNew := n.zones.noExecutePolicy(zoneKey(node.GetMetadata().GetLabels()))
+	taints, changed := reconcileTaints(node, now, strip, allowNew)
 	if !changed {
 		return node, nil
 	}
