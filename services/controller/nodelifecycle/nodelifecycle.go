@@ -126,8 +126,12 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 	})
 	n.ctrl.Watch(nodes, nil)
 	nodes.AddHandler(informer.HandlerFuncs{
-		AddFunc:    func(o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false)) },
-		UpdateFunc: func(_, o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false)) },
+		AddFunc: func(o scheme.Object) {
+			n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false))
+		},
+		UpdateFunc: func(_, o scheme.Object) {
+			n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), o.(*corev1.Node), false))
+		},
 		DeleteFunc: func(o scheme.Object) { n.zonesChanged(nodes, n.zones.set(o.GetMetadata().GetName(), nil, true)) },
 	})
 	n.ctrl.Watch(leases, nodeLease)
