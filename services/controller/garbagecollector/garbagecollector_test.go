@@ -63,6 +63,21 @@ func TestForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 	eventually(t, "the non-blocking Pod to go", func() bool { return e.gone(loose) })
 }
 
+// TestForegroundDeletionReleasesSharedDependents: a dependent with another owner is not
+// deleted with its owner in the foreground; it loses the reference to it, which unblocks it.
+func TestForegroundDeletionReleasesSharedDependents(t *testing.T) {
+	e := setup(t)
+	rs := e.replicaSet("default", "web")
+	other := e.replicaSet("default", "other")
+	shared := e.pod("default", "shared", nil, ref(rs, true, true), ref(other, false, false))
+
+	e.delete(rs, "Foreground")
+	eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
+	if uids := e.ownerUIDs(shared); !slices.Equal(uids, []string{other.GetMetadata().GetUid()}) {
+		t.Errorf("the shared Pod's owners are %v, want only the other ReplicaSet", uids)
+	}
+}
+
 func TestOrphanDeletionKeepsDependents(t *testing.T) {
 	e := setup(t)
 	rs := e.replicaSet("default", "web")
@@ -214,5 +229,29 @@ func TestNodeLeaseGoesWithTheNode(t *testing.T) {
 	eventually(t, "the Node's Lease to go", func() bool { return e.gone(lease) })
 	if e.gone(other) {
 		t.Error("a Lease without owner was deleted")
+	}
+}
+
+// TestStartCatchesUp starts the collector after owners were deleted: it acts on what it finds
+// once every informer has synced, and leaves alone the dependents of owners that exist.
+func TestStartCatchesUp(t *testing.T) {
+	e := newEnv(t)
+	kept := e.replicaSet("default", "kept")
+	keptPods := e.pods(kept, "kept", 3)
+	bg := e.replicaSet("default", "bg")
+	bgPods := e.pods(bg, "bg", 3)
+	fg := e.replicaSet("default", "fg")
+	fgPods := e.pods(fg, "fg", 3)
+	e.delete(bg, "Background")
+	e.delete(fg, "Foreground")
+
+	e.startGC()
+	eventually(t, "the dependents of the deleted owners to go", func() bool {
+		return allGone(e, bgPods) && allGone(e, fgPods) && e.gone(fg)
+	})
+	for _, p := range keptPods {
+		if e.gone(p) {
+			t.Errorf("Pod %s of an existing owner was collected", p.GetMetadata().GetName())
+		}
 	}
 }

@@ -30,14 +30,23 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 // env is an apiserver, a client to it and the garbage collector running against it.
 type env struct {
-	t    *testing.T
-	c    *client.Client
-	ctx  context.Context
-	addr string
+	t      *testing.T
+	c      *client.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	addr   string
 }
 
 // setup starts an apiserver and the garbage collector, and stops them when the test ends.
 func setup(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	e.startGC()
+	return e
+}
+
+// newEnv starts an apiserver, without the garbage collector, and stops it when the test ends.
+func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, addr: apiservertest.Start(t)}
 	c, err := client.Dial(context.Background(), e.addr)
@@ -46,20 +55,28 @@ func setup(t *testing.T) *env {
 	}
 	e.c = c
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	e.ctx = ctx
+	e.ctx, e.cancel = ctx, cancel
+	t.Cleanup(func() {
+		cancel()
+		c.Close()
+	})
+	return e
+}
+
+// startGC runs the garbage collector until the test ends.
+func (e *env) startGC() {
+	t, c, ctx := e.t, e.c, e.ctx
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() {
 		done <- garbagecollector.Run(ctx, c, garbagecollector.Options{Logger: log, VirtualRecheck: 50 * time.Millisecond})
 	}()
 	t.Cleanup(func() {
-		cancel()
+		e.cancel()
 		if err := <-done; err != nil {
 			t.Errorf("garbagecollector.Run: %v", err)
 		}
-		c.Close()
 	})
-	return e
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {
