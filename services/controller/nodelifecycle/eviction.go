@@ -129,8 +129,14 @@ func (n *Controller) taintStarts(node *corev1.Node, taints []*corev1.Taint, now 
 // one's is (0 when none is due).
 func (n *Controller) evictPods(ctx context.Context, node *corev1.Node, pods []*corev1.Pod, now time.Time) (time.Duration, error) {
 	taints := noExecuteTaints(node)
-	started := n.taintStarts(node, taints, now)
 	name := node.GetMetadata().GetName()
+	n.mu.Lock()
+	idle := len(taints) == 0 && len(n.pending[name]) == 0 && n.firstSeen[name] == nil
+	n.mu.Unlock()
+	if idle { // the usual case: nothing to evict, nothing scheduled
+		return 0, nil
+	}
+	started := n.taintStarts(node, taints, now)
 	var next soonest
 	var errs []error
 	pending := map[string]bool{}
