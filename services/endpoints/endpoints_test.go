@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,12 +24,36 @@ import (
 	"github.com/berth-dev/berth/services/endpoints"
 )
 
-// tWriter sends logs to the test's log.
-type tWriter struct{ t *testing.T }
+// logWriter sends logs to the test's log, and keeps them for logged.
+type logWriter struct {
+	t     *testing.T
+	mu    sync.Mutex
+	lines []string
+}
 
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
+func (w *logWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	w.t.Log(line)
+	w.mu.Lock()
+	w.lines = append(w.lines, line)
+	w.mu.Unlock()
 	return len(p), nil
+}
+
+// logged tells whether a line of the service's logs holds every one of parts.
+func (e *env) logged(parts ...string) bool {
+	e.log.mu.Lock()
+	defer e.log.mu.Unlock()
+lines:
+	for _, l := range e.log.lines {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue lines
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // env is an apiserver, a client and the endpoints service under test; the test plays the
@@ -37,6 +63,7 @@ type env struct {
 	c   *client.Client
 	ctx context.Context
 	ns  string
+	log *logWriter
 }
 
 func newEnv(t *testing.T) *env {
@@ -48,7 +75,7 @@ func newEnv(t *testing.T) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	t.Cleanup(func() { cancel(); c.Close() })
-	return &env{t: t, c: c, ctx: ctx, ns: "default"}
+	return &env{t: t, c: c, ctx: ctx, ns: "default", log: &logWriter{t: t}}
 }
 
 // start runs the endpoints service until the returned stop is called (or the test ends); its
@@ -57,7 +84,10 @@ func (e *env) start(cfg endpoints.Config) (reg *prometheus.Registry, stop func()
 	e.t.Helper()
 	reg = prometheus.NewRegistry()
 	cfg.Client, cfg.Metrics = e.c, reg
-	cfg.Logger = slog.New(slog.NewTextHandler(tWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.log.mu.Lock()
+	e.log.lines = nil // logged looks at this run's logs only
+	e.log.mu.Unlock()
+	cfg.Logger = slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- endpoints.Run(ctx, cfg) }()
@@ -167,18 +197,15 @@ func (e *env) eventually(name, want string) *corev1.Endpoints {
 	}
 }
 
-// render is a compact, ordered rendering of Endpoints' subsets:
-// "[ready pods|not-ready pods|ports] ..." with pods by name and ports as name:port; "none"
-// when the object does not exist.
+// render is a compact rendering of Endpoints' subsets, "[ready pods|not-ready pods|ports] ..."
+// with pods by name (in the object's order) and ports as name:port, the subsets sorted (their
+// order depends on the Pods' random UIDs); "none" when the object does not exist.
 func render(ep *corev1.Endpoints) string {
 	if ep == nil {
 		return "none"
 	}
-	var b strings.Builder
-	for i, ss := range ep.GetSubsets() {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
+	var out []string
+	for _, ss := range ep.GetSubsets() {
 		names := func(as []*corev1.EndpointAddress) string {
 			var s []string
 			for _, a := range as {
@@ -190,9 +217,10 @@ func render(ep *corev1.Endpoints) string {
 		for _, p := range ss.GetPorts() {
 			ports = append(ports, fmt.Sprintf("%s:%d", p.GetName(), p.GetPort()))
 		}
-		fmt.Fprintf(&b, "[%s|%s|%s]", names(ss.GetAddresses()), names(ss.GetNotReadyAddresses()), strings.Join(ports, ","))
+		out = append(out, fmt.Sprintf("[%s|%s|%s]", names(ss.GetAddresses()), names(ss.GetNotReadyAddresses()), strings.Join(ports, ",")))
 	}
-	return b.String()
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }
 
 func TestAddressesFollowReadiness(t *testing.T) {
@@ -275,4 +303,196 @@ func (e *env) get(pod string) *corev1.Pod {
 		e.t.Fatal(err)
 	}
 	return obj.(*corev1.Pod)
+}
+
+// metric sums the samples of the metric name whose labels include labels.
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	samples:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue samples
+				}
+			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
+
+func containerPort(name string, p int32) *corev1.ContainerPort {
+	return &corev1.ContainerPort{Name: name, ContainerPort: p}
+}
+
+func TestNamedTargetPortResolvesPerPod(t *testing.T) {
+	e := newEnv(t)
+	reg, _ := e.start(endpoints.Config{NoLeaderElection: true})
+	web := map[string]string{"app": "web"}
+	e.create(e.service("web", web,
+		port("http", 80, structpb.NewStringValue("http")),
+		port("metrics", 9100, structpb.NewNumberValue(9100))))
+	// A Service whose targetPort no Pod's container has: Endpoints without subsets, no retries.
+	e.create(e.service("typo", web, port("", 80, structpb.NewStringValue("htp"))))
+	e.pod("a", web, containerPort("http", 8080))
+	e.pod("b", web, containerPort("http", 9090), containerPort("admin", 7070))
+	e.pod("c", web, containerPort("admin", 8080)) // no "http": only under metrics
+	e.kubelet("a", "10.244.1.1", true)
+	e.kubelet("b", "10.244.1.2", true)
+	e.kubelet("c", "10.244.1.3", false)
+	ep := e.eventually("web", "[a,b|c|metrics:9100] [a||http:8080] [b||http:9090]")
+	for _, ss := range ep.GetSubsets() {
+		if ss.GetPorts()[0].GetProtocol() != "TCP" {
+			t.Errorf("subset ports %v, want TCP", ss.GetPorts())
+		}
+	}
+	e.eventually("typo", "")
+	if n := metric(t, reg, "berth_controller_reconcile_total", map[string]string{"controller": endpoints.Name, "result": "success"}); n == 0 {
+		t.Error("no successful reconcile counted")
+	}
+	if n := metric(t, reg, "berth_controller_reconcile_errors_total", map[string]string{"controller": endpoints.Name}); n != 0 {
+		t.Errorf("%v reconciles failed, want none", n)
+	}
+	if n := metric(t, reg, "berth_controller_queue_delayed", map[string]string{"controller": endpoints.Name}); n != 0 {
+		t.Errorf("%v keys wait for a retry, want none", n)
+	}
+}
+
+func TestPublishNotReadyAddressesAndHostnames(t *testing.T) {
+	e := newEnv(t)
+	e.start(endpoints.Config{NoLeaderElection: true})
+	db := map[string]string{"app": "db"}
+	svc := e.service("db", db, port("pg", 5432, structpb.NewNumberValue(5432)))
+	svc.Spec.ClusterIp, svc.Spec.PublishNotReadyAddresses = endpoints.ClusterIPNone, true
+	e.create(svc)
+	for i, name := range []string{"db-0", "db-1"} {
+		e.create(&corev1.Pod{
+			Metadata: &metav1.ObjectMeta{Namespace: e.ns, Name: name, Labels: db},
+			Spec: &corev1.PodSpec{NodeName: "node-1", Hostname: name, Subdomain: "db", Containers: []*corev1.Container{
+				{Name: "pg", Image: "berth-testapp:latest"},
+			}},
+		})
+		e.kubelet(name, fmt.Sprintf("10.244.2.%d", i+1), i == 0)
+	}
+	ep := e.eventually("db", "[db-0,db-1||pg:5432]")
+	for _, a := range ep.GetSubsets()[0].GetAddresses() {
+		if a.GetHostname() != a.GetTargetRef().GetName() {
+			t.Errorf("address %v: hostname %q, want the Pod's", a, a.GetHostname())
+		}
+	}
+	if _, ok := ep.GetMetadata().GetLabels()[endpoints.LabelHeadless]; !ok {
+		t.Errorf("labels %v of a headless Service's endpoints lack %s", ep.GetMetadata().GetLabels(), endpoints.LabelHeadless)
+	}
+	// Terminating Pods stay too when not-ready addresses are published.
+	if _, err := e.c.Resource(scheme.Pods).Delete(e.ctx, &metav1.DeleteRequest{Namespace: e.ns, Name: "db-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.get("db-1").GetMetadata().GetDeletionTimestamp() == nil {
+		t.Fatal("db-1 is not terminating")
+	}
+	// Turning publishNotReadyAddresses off sorts them again, and leaves out the terminating Pod.
+	upd := proto.Clone(e.getService("db")).(*corev1.Service)
+	upd.Spec.PublishNotReadyAddresses = false
+	if _, err := e.c.Resource(scheme.Services).Update(e.ctx, upd); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("db", "[db-0||pg:5432]")
+}
+
+func (e *env) getService(name string) *corev1.Service {
+	e.t.Helper()
+	obj, err := e.c.Resource(scheme.Services).Get(e.ctx, e.ns, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return obj.(*corev1.Service)
+}
+
+func TestServiceDeletionAndServicesWithoutSelector(t *testing.T) {
+	e := newEnv(t)
+	e.start(endpoints.Config{NoLeaderElection: true})
+	web := map[string]string{"app": "web"}
+	// Users write the Endpoints of a Service without a selector.
+	e.create(e.service("external", nil, port("", 5432, nil)))
+	manual := e.create(&corev1.Endpoints{
+		Metadata: &metav1.ObjectMeta{Namespace: e.ns, Name: "external"},
+		Subsets: []*corev1.EndpointSubset{{
+			Addresses: []*corev1.EndpointAddress{{Ip: "192.0.2.10"}},
+			Ports:     []*corev1.EndpointPort{{Port: 5432, Protocol: "TCP"}},
+		}},
+	})
+	e.create(e.service("web", web, port("", 80, structpb.NewNumberValue(8080))))
+	e.pod("web-1", web)
+	e.kubelet("web-1", "10.244.3.1", true)
+	e.eventually("web", "[web-1||:8080]")
+	// A Pod whose labels match nothing but the selector-less Service's name changes nothing.
+	e.pod("external-1", map[string]string{"app": "external"})
+	e.kubelet("external-1", "10.244.3.2", true)
+
+	if _, err := e.c.Resource(scheme.Services).Delete(e.ctx, &metav1.DeleteRequest{Namespace: e.ns, Name: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("web", "none")
+	if got := e.endpoints("external"); !proto.Equal(got, manual) {
+		t.Errorf("the endpoints of a Service without a selector changed:\n got %v\nwant %v", got, manual)
+	}
+}
+
+// TestRestartConvergesWithoutWriting restarts the service: the new one, elected leader through
+// its Lease, writes nothing that is already right and deletes the Endpoints of a Service
+// deleted while none ran.
+func TestRestartConvergesWithoutWriting(t *testing.T) {
+	e := newEnv(t)
+	_, stop := e.start(endpoints.Config{NoLeaderElection: true})
+	web, api := map[string]string{"app": "web"}, map[string]string{"app": "api"}
+	e.create(e.service("web", web, port("http", 80, structpb.NewStringValue("http")), port("admin", 81, structpb.NewNumberValue(7070))))
+	e.create(e.service("api", api, port("", 80, structpb.NewNumberValue(8080))))
+	for i, name := range []string{"web-1", "web-2", "web-3"} {
+		e.pod(name, web, containerPort("http", int32(8080+i)))
+		e.kubelet(name, fmt.Sprintf("10.244.4.%d", i+1), i != 1)
+	}
+	e.pod("api-1", api)
+	e.kubelet("api-1", "10.244.4.9", true)
+	before := e.eventually("web", "[web-1,web-3|web-2|admin:7070] [web-1||http:8080] [web-3||http:8082] [|web-2|http:8081]")
+	e.eventually("api", "[api-1||:8080]")
+	stop()
+
+	if _, err := e.c.Resource(scheme.Services).Delete(e.ctx, &metav1.DeleteRequest{Namespace: e.ns, Name: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	e.start(endpoints.Config{})
+	e.eventually("api", "none")
+	// Once the new controller has reconciled web, its Endpoints are as they were.
+	deadline := time.Now().Add(20 * time.Second)
+	for !e.logged(`msg=reconciled`, `key=default/web`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted controller did not reconcile Service web")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := e.endpoints("web")
+	if a, b := after.GetMetadata().GetResourceVersion(), before.GetMetadata().GetResourceVersion(); a != b {
+		t.Errorf("the restarted controller wrote the endpoints again: resourceVersion %s, was %s", a, b)
+	}
+	if !proto.Equal(after, before) {
+		t.Errorf("endpoints changed:\n got %v\nwant %v", after, before)
+	}
+	lease, err := e.c.Resource(scheme.Leases).Get(e.ctx, "kube-system", endpoints.LeaseName)
+	if err != nil {
+		t.Fatalf("lease of the restarted controller: %v", err)
+	}
+	t.Logf("lease: %v", lease)
 }

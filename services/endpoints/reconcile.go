@@ -20,10 +20,6 @@ import (
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
-// staleRequeue is when a reconcile that found the cache behind its own last write looks
-// again, should the informer's event of that write not come first (it normally does).
-const staleRequeue = time.Second
-
 // reconcile makes the Endpoints of Service key match the Pods its selector matches.
 func (e *Controller) reconcile(ctx context.Context, key string) (controller.Result, error) {
 	log := controller.LoggerFrom(ctx)
@@ -61,9 +57,10 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 
 	cur, exists := e.endpoints.Get(ns, name)
 	if rv := cur.GetMetadata().GetResourceVersion(); e.stale.stale(key, rv) {
-		// The informer's event of the write reconciles the key again.
+		// The informer's event of the write (or of whatever came after it) reconciles the
+		// key again.
 		log.Debug("endpoints cache is behind the last write, waiting for it", "resourceVersion", rv)
-		return controller.Result{RequeueAfter: staleRequeue}, nil
+		return controller.Result{}, nil
 	}
 	truncated := truncate(want.subsets)
 	subsets := toProto(want.subsets)
