@@ -58,6 +58,9 @@ func (r *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	now := r.now()
 	status := calculateStatus(rs, pods, manageErr, now)
 	updated, err := r.updateStatus(ctx, obj, rs, status)
+	if kerrors.IsNotFound(err) && manageErr == nil {
+		return controller.Result{}, nil // deleted meanwhile: its informer will tell
+	}
 	if err != nil {
 		return controller.Result{}, errors.Join(manageErr, fmt.Errorf("update status of %s %s: %w", r.kind.res.Kind, key, err))
 	}
