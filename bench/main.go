@@ -23,6 +23,7 @@ type config struct {
 	watchEvents int
 	fanout      fanoutConfig
 	agent       agentConfig
+	deploy      deployConfig
 	// profileDir keeps the CPU profiles.
 	profileDir string
 }
@@ -39,6 +40,7 @@ func defaultConfig(quick bool) config {
 			watchEvents: 500,
 			fanout:      fanoutConfig{watchers: 100, conns: 4, rate: 200, duration: 5 * time.Second},
 			agent:       agentConfig{pods: 10, hollowNodes: 100},
+			deploy:      deployConfig{replicas: 100, nodes: 10, creators: 16, timeout: 2 * time.Minute},
 		}
 	}
 	return config{
@@ -48,6 +50,7 @@ func defaultConfig(quick bool) config {
 		watchEvents: 2000,
 		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
 		agent:       agentConfig{pods: 50, hollowNodes: 1000},
+		deploy:      deployConfig{replicas: 1000, nodes: 100, creators: 16, timeout: 5 * time.Minute},
 	}
 }
 
@@ -69,6 +72,7 @@ var benchmarks = []benchmark{
 	{"hollow", (*runner).hollowMemory},
 	{"scheduler", (*runner).scheduler},
 	{"rest", (*runner).rest},
+	{"deployment", (*runner).deployment},
 }
 
 // runner runs the benchmarks against one environment and collects their results.
@@ -85,7 +89,7 @@ type runner struct {
 func main() {
 	var (
 		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
-		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler, rest)")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler, rest, deployment)")
 		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
 		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
 	)

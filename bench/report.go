@@ -34,6 +34,8 @@ type report struct {
 	sched []*schedResult
 	// rest is the REST gateway benchmark's result (bench/rest.go).
 	rest *restResult
+	// deploy is the deployment benchmark's result (bench/deployment.go).
+	deploy *deployResult
 }
 
 // failure is a benchmark that failed, and why.
@@ -102,6 +104,7 @@ func (r *report) markdown() []byte {
 	r.agentSection(&b)
 	r.schedSection(&b)
 	r.restSection(&b)
+	r.deploySection(&b)
 	r.profileSection(&b)
 	r.limits(&b)
 	return b.Bytes()
@@ -135,6 +138,7 @@ func (r *report) targets(b *bytes.Buffer) {
 	r.agentTargets(t)
 	r.schedTargets(t)
 	r.restTargets(t)
+	r.deployTargets(t)
 	if len(t.rows) == 0 {
 		return
 	}
