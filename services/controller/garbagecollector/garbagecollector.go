@@ -41,7 +41,6 @@ type GarbageCollector struct {
 	client         *client.Client
 	graph          *graph
 	ctrl           *controller.Controller
-	informers      []*informer.Informer
 	virtualRecheck time.Duration
 }
 
@@ -78,17 +77,18 @@ func New(c *client.Client, f *informer.Factory, opts Options) *GarbageCollector 
 			UpdateFunc: func(_, obj scheme.Object) { gc.graph.observe(r, obj) },
 			DeleteFunc: gc.graph.forget,
 		})
-		gc.informers = append(gc.informers, inf)
+		// The handler above feeds the queue; Watch, with no keys of its own, makes Run wait
+		// for this informer's first sync.
+		gc.ctrl.Watch(inf, noKeys)
 	}
 	return gc
 }
 
+func noKeys(scheme.Object) []string { return nil }
+
 // Run waits until every informer has synced (the graph is never acted on from a partial
 // view), then reconciles until ctx ends (see controller.Controller.Run).
-func (gc *GarbageCollector) Run(ctx context.Context) error {
-	informer.WaitForSync(ctx, gc.informers...)
-	return gc.ctrl.Run(ctx)
-}
+func (gc *GarbageCollector) Run(ctx context.Context) error { return gc.ctrl.Run(ctx) }
 
 // Run runs the garbage collector through c until ctx ends, with informers of its own.
 // Embedders that run several controllers share one informer.Factory and call New instead.
