@@ -1,0 +1,50 @@
+package proxy
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the proxy's.
+type metrics struct {
+	connections *prometheus.CounterVec // protocol: TCP connections and UDP sessions relayed
+	dialErrors  *prometheus.CounterVec // protocol
+	endpoints   *prometheus.GaugeVec   // service: "namespace/name:port"
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_proxy_connections_total",
+			Help: "Connections (TCP) and sessions (UDP) the service proxy relayed to an endpoint, by protocol.",
+		}, []string{"protocol"}),
+		dialErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_proxy_dial_errors_total",
+			Help: "Endpoints the service proxy failed to connect to (the next one is tried), by protocol.",
+		}, []string{"protocol"}),
+		endpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "berth_proxy_service_endpoints",
+			Help: "Ready endpoints of each Service port (namespace/name:port) the service proxy balances over.",
+		}, []string{"service"}),
+	}
+	if reg != nil {
+		m.connections = register(reg, m.connections)
+		m.dialErrors = register(reg, m.dialErrors)
+		m.endpoints = register(reg, m.endpoints)
+	}
+	return m
+}
+
+// register registers c, or returns the collector already registered under its name.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
