@@ -84,7 +84,8 @@ func (o *rolloutStatusOptions) run(ctx context.Context, args []string) error {
 		defer cancel()
 	}
 	err = o.until(ctx, c.Resource(ref.r), ref)
-	if err != nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
+	// The server may end the watch at the deadline a moment before ctx itself ends.
+	if err != nil && o.timeout > 0 && (errors.Is(ctx.Err(), context.DeadlineExceeded) || kerrors.IsTimeout(err)) {
 		return errWaitTimeout
 	}
 	return err

@@ -172,7 +172,7 @@ func (o *scaleOptions) waitForReplicas(ctx context.Context, rc *client.ResourceC
 	for {
 		s, err := rc.GetScale(ctx, ref.namespace, ref.name)
 		switch {
-		case ctx.Err() != nil:
+		case ctx.Err() != nil || kerrors.IsTimeout(err):
 			return fmt.Errorf("timed out waiting for %q to be synced", ref.name)
 		case err != nil:
 			return err
