@@ -57,6 +57,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(serverCmd(logger, "apiserver", "Run the apiserver (embedded etcd in --data-dir, or --etcd-endpoints)"))
 	root.AddCommand(controllerCmd(logger))
 	root.AddCommand(schedulerCmd(logger))
+	root.AddCommand(endpointsCmd(logger))
 	root.AddCommand(gatewayCmd(logger))
 	root.AddCommand(agentCmd(logger))
 	return root

@@ -20,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/services/apiserver/ipalloc"
 	"github.com/berth-dev/berth/services/apiserver/portalloc"
 	"github.com/berth-dev/berth/services/controller"
+	"github.com/berth-dev/berth/services/endpoints"
 	"github.com/berth-dev/berth/services/scheduler"
 )
 
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 6) // one per run below
 	run := func(f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- f() }()
@@ -136,6 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if cfg.Controllers {
 			run(func() error { return runInProcess(ctx, cfg, gl.Addr().String(), o, log) })
 			run(func() error { return runScheduler(ctx, gl.Addr().String(), o, log) })
+			run(func() error { return runEndpoints(ctx, gl.Addr().String(), o, log) })
 		}
 		if cfg.Agent != nil {
 			run(func() error { return runAgent(ctx, gl.Addr().String(), o, log, cfg.Agent) })
@@ -184,6 +186,21 @@ func runScheduler(ctx context.Context, grpcAddr string, o *ops.Server, log *slog
 	host, _ := os.Hostname()
 	sc.LeaderElection.Identity = host + "_berth-server-scheduler_" + grpcAddr
 	return scheduler.Run(ctx, sc)
+}
+
+// runEndpoints runs the endpoints service in this process, on its own connection to the
+// apiserver, leading through the Lease kube-system/berth-endpoints with an identity that is
+// stable across restarts on the same address.
+func runEndpoints(ctx context.Context, grpcAddr string, o *ops.Server, log *slog.Logger) error {
+	c, err := client.Dial(ctx, grpcAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ec := endpoints.Config{Client: c, Logger: log.With("role", "endpoints"), Metrics: o.Registry}
+	host, _ := os.Hostname()
+	ec.LeaderElection.Identity = host + "_berth-server-endpoints_" + grpcAddr
+	return endpoints.Run(ctx, ec)
 }
 
 // runAgent runs the node agent in this process, on its own connection to the apiserver.
