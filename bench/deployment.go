@@ -83,6 +83,9 @@ type deployPhase struct {
 	created, bound, ready, oldGone time.Duration
 	// server and agent are the processes' CPU and peak memory over the phase.
 	server, agent phaseUsage
+	// maxActive and minReady are, for the rolling update, the most Pods not terminating and
+	// the fewest of them Running and Ready at any moment of the rollout, as the watch saw it.
+	maxActive, minReady int
 }
 
 // podsPerSecond is the phase's Pods over its time.
@@ -151,7 +154,7 @@ func (d *deployRun) start(ctx context.Context) error {
 		return err
 	}
 	args := []string{"server", "--data-dir", dataDir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "warn"}
-	if d.server, err = startBerthProc(ctx, "server", args...); err != nil {
+	if d.server, err = startBerthProc(ctx, "server", httpAddr, args...); err != nil {
 		return err
 	}
 	if err := waitHTTPReady(ctx, "http://"+httpAddr+"/readyz", d.server); err != nil {
@@ -172,7 +175,7 @@ func (d *deployRun) start(ctx context.Context) error {
 	agentArgs := []string{"agent", "--server", grpcAddr, "--http-addr", agentHTTP, "--agent-addr", "127.0.0.1:0", "--log-level", "warn",
 		"--runtime", "fake", "--hollow-nodes", strconv.Itoa(d.cfg.nodes), "--node-name", deployNodePrefix, "--root-dir", rootDir}
 	start := time.Now()
-	if d.agent, err = startBerthProc(ctx, "agent", agentArgs...); err != nil {
+	if d.agent, err = startBerthProc(ctx, "agent", agentHTTP, agentArgs...); err != nil {
 		return err
 	}
 	if err := d.waitNodes(ctx); err != nil {
@@ -319,7 +322,7 @@ func (d *deployRun) rawPods(ctx context.Context) (*deployPhase, error) {
 	}
 	err = d.waitUntil(ctx, d.cfg.timeout, pw.changed, func() bool { return pw.count("raw").ready >= n })
 	ph := &deployPhase{pods: n, elapsed: time.Since(start)}
-	d.end(m, ph)
+	d.end(ctx, m, ph)
 	if err != nil {
 		return nil, fmt.Errorf("%w; %s", err, pw.count("raw"))
 	}
@@ -366,7 +369,7 @@ func (d *deployRun) createDeployment(ctx context.Context) (*deployPhase, error) 
 		return int(st.GetAvailableReplicas()) == n && int(st.GetUpdatedReplicas()) == n
 	})
 	ph := &deployPhase{pods: n, elapsed: time.Since(start)}
-	d.end(m, ph)
+	d.end(ctx, m, ph)
 	if err != nil {
 		return nil, fmt.Errorf("%w; last status %v; %s", err, dw.latest().GetStatus(), pw.count("1"))
 	}
@@ -388,6 +391,12 @@ func (d *deployRun) rollingUpdate(ctx context.Context) (*deployPhase, error) {
 		return nil, err
 	}
 	defer dw.stop()
+	// The watch has replayed the Deployment's Pods before the rollout's bounds are tracked.
+	err = d.waitUntil(ctx, d.cfg.timeout, pw.changed, func() bool { return pw.count("1").ready >= n })
+	if err != nil {
+		return nil, fmt.Errorf("the pods of the deployment before its update: %w; %s", err, pw.count("1"))
+	}
+	pw.trackBounds()
 	m := d.begin()
 	start := time.Now()
 	gen, err := d.updateTemplate(ctx, "2")
@@ -399,11 +408,12 @@ func (d *deployRun) rollingUpdate(ctx context.Context) (*deployPhase, error) {
 		return dep.GetMetadata().GetGeneration() >= gen && rolloutComplete(dep)
 	})
 	ph := &deployPhase{pods: n, elapsed: time.Since(start)}
-	d.end(m, ph)
+	d.end(ctx, m, ph)
 	if err != nil {
 		return nil, fmt.Errorf("%w; last status %v; %s", err, dw.latest().GetStatus(), pw.count("2"))
 	}
 	pw.milestones(ph, start, "2")
+	ph.maxActive, ph.minReady = pw.bounds()
 	return ph, nil
 }
 

@@ -92,6 +92,12 @@ after the other, in the same run.
 			fmtCPU(ph.server.cpu, ph.elapsed), fmtBytes(ph.server.peak), fmtCPU(ph.agent.cpu, ph.elapsed), fmtBytes(ph.agent.peak))
 	}
 	t.write(b)
+	if ro := d.rollout; ro != nil {
+		surge, unavailable := (d.cfg.replicas+3)/4, d.cfg.replicas/4
+		fmt.Fprintf(b, "\nDuring the rolling update the Pod watch saw at most %s Pods not terminating (the Deployment's bound is replicas + maxSurge = %s, which the controller keeps on the ReplicaSets' replicas, Pods lagging behind them) and never fewer than %s of them Running and Ready (replicas − maxUnavailable = %s).\n",
+			fmtInt(int64(ro.maxActive)), fmtInt(int64(d.cfg.replicas+surge)), fmtInt(int64(ro.minReady)), fmtInt(int64(d.cfg.replicas-unavailable)))
+	}
+	d.memoryTable(b)
 	fmt.Fprintf(b, "\nWith the %d Nodes Ready and no Pod yet (after %s), the control plane's RSS was %s and the agent's %s.",
 		d.cfg.nodes, d.nodesReadyIn.Round(100*time.Millisecond), fmtBytes(d.idleServer.rss), fmtBytes(d.idleAgent.rss))
 	if d.raw != nil && d.create != nil {
@@ -107,6 +113,21 @@ after the other, in the same run.
 		fmt.Fprintf(b, " Deleting the namespaces took %s.", d.cleanupIn.Round(100*time.Millisecond))
 	}
 	b.WriteString("\n")
+}
+
+// memoryTable writes the processes' memory at the end of each phase.
+func (d *deployResult) memoryTable(b *bytes.Buffer) {
+	fmt.Fprintf(b, "\nMemory at the end of each phase (RSS from /proc/PID/status, split into anonymous memory (heaps, stacks) and mapped files (the binary, etcd's database); Go heap in use from the process's /metrics):\n\n")
+	t := &table{header: []string{"After", "Control plane RSS", "anonymous", "mapped files", "Go heap in use", "Agent RSS", "Agent Go heap in use"}, align: "lrrrrrr"}
+	for _, row := range []struct {
+		name string
+		ph   *deployPhase
+	}{{"Raw Pods (before their deletion)", d.raw}, {"Deployment create", d.create}, {"Rolling update", d.rollout}} {
+		if ph := row.ph; ph != nil {
+			t.add(row.name, fmtBytes(ph.server.rss), fmtBytes(ph.server.anon), fmtBytes(ph.server.file), fmtBytes(ph.server.heap), fmtBytes(ph.agent.rss), fmtBytes(ph.agent.heap))
+		}
+	}
+	t.write(b)
 }
 
 // fmtSecs writes a duration in seconds.

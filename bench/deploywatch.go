@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -52,14 +53,17 @@ func waitHTTPReady(ctx context.Context, url string, p *berthProc) error {
 // berthProc is a bin/berth process the benchmark started.
 type berthProc struct {
 	name string
+	// httpAddr serves its /metrics.
+	httpAddr string
 	cmd  *exec.Cmd
 	log  *tailBuffer
 	done chan struct{}
 	err  error
 }
 
-// startBerthProc runs bin/berth with args; name is its role, for messages.
-func startBerthProc(ctx context.Context, name string, args ...string) (*berthProc, error) {
+// startBerthProc runs bin/berth with args; name is its role, for messages, and httpAddr the
+// address of its /metrics (which args must give it).
+func startBerthProc(ctx context.Context, name, httpAddr string, args ...string) (*berthProc, error) {
 	cmd := exec.CommandContext(ctx, berthBinary, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = agentShutdownTimeout
@@ -68,7 +72,7 @@ func startBerthProc(ctx context.Context, name string, args ...string) (*berthPro
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s %s: %w", berthBinary, name, err)
 	}
-	p := &berthProc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	p := &berthProc{name: name, httpAddr: httpAddr, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); close(p.done) }()
 	return p, nil
 }
@@ -122,8 +126,10 @@ func (t *tailBuffer) tail(n int) string {
 
 // procSample is a process's CPU time and memory at one moment.
 type procSample struct {
-	cpu       time.Duration
-	rss, peak int64
+	cpu time.Duration
+	// rss is the resident memory, peak its high-water mark; anon is the part of rss in
+	// anonymous memory (heaps, stacks), file the part in mapped files (the binary, etcd's database).
+	rss, peak, anon, file int64
 }
 
 // readProc reads process pid's CPU time (utime + stime) from /proc/pid/stat and its resident
@@ -139,6 +145,7 @@ func readProc(pid int) (procSample, error) {
 	}
 	path := fmt.Sprintf("/proc/%d/status", pid)
 	s.rss, s.peak = procStatusBytes(path, "VmRSS"), procStatusBytes(path, "VmHWM")
+	s.anon, s.file = procStatusBytes(path, "RssAnon"), procStatusBytes(path, "RssFile")
 	return s, nil
 }
 
@@ -172,8 +179,9 @@ func resetPeak(pid int) bool {
 type phaseUsage struct {
 	cpu time.Duration
 	// peak is the phase's peak RSS (the process's since it started when it could not be
-	// reset); rss the RSS at the end.
-	peak, rss int64
+	// reset); rss the RSS at the end, of which anon in anonymous memory and file in mapped
+	// files; heap the Go heap in use then (go_memstats_heap_inuse_bytes).
+	peak, rss, anon, file, heap int64
 }
 
 // meter holds the processes' samples at the start of a phase.
@@ -190,12 +198,36 @@ func (d *deployRun) begin() meter {
 }
 
 // end records what the processes used since begin.
-func (d *deployRun) end(m meter, ph *deployPhase) {
-	use := func(before procSample, pid int) phaseUsage {
-		after, _ := readProc(pid)
-		return phaseUsage{cpu: after.cpu - before.cpu, peak: after.peak, rss: after.rss}
+func (d *deployRun) end(ctx context.Context, m meter, ph *deployPhase) {
+	use := func(before procSample, p *berthProc) phaseUsage {
+		after, _ := readProc(p.pid())
+		heap, _ := scrapeMetric(ctx, p.httpAddr, "go_memstats_heap_inuse_bytes")
+		return phaseUsage{cpu: after.cpu - before.cpu, peak: after.peak, rss: after.rss, anon: after.anon, file: after.file, heap: int64(heap)}
 	}
-	ph.server, ph.agent = use(m.server, d.server.pid()), use(m.agent, d.agent.pid())
+	ph.server, ph.agent = use(m.server, d.server), use(m.agent, d.agent)
+}
+
+// scrapeMetric reads one unlabelled sample of the /metrics at httpAddr.
+func scrapeMetric(ctx context.Context, httpAddr, name string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == name {
+			return strconv.ParseFloat(f[1], 64)
+		}
+	}
+	return 0, fmt.Errorf("metric %s not found at %s", name, httpAddr)
 }
 
 // nsWatch watches one resource in one namespace and hands each event to a handler, from one
@@ -265,13 +297,21 @@ func (dw *deployWatch) latest() *appsv1.Deployment {
 type podSeen struct {
 	version                     string
 	created, bound, ready, gone time.Time
+	// active is true while the Pod exists and is not terminating; readyNow while it is
+	// Running and Ready.
+	active, readyNow bool
 }
 
-// podWatch records when each Pod of a namespace reaches each step.
+// podWatch records when each Pod of a namespace reaches each step, and how many Pods are
+// active (not terminating) and Ready at each event.
 type podWatch struct {
 	*nsWatch
 	mu   sync.Mutex
 	pods map[string]*podSeen
+	// active and readyActive count the Pods now; maxActive and minReady are their extremes
+	// since trackBounds.
+	active, readyActive, maxActive, minReady int
+	tracking                                 bool
 }
 
 func startPodWatch(ctx context.Context, c *client.Client, ns string) (*podWatch, error) {
@@ -297,9 +337,38 @@ func startPodWatch(ctx context.Context, c *client.Client, ns string) (*podWatch,
 		if ev.Type == client.Deleted {
 			s.gone = at
 		}
+		wasActive, wasReady := s.active, s.active && s.readyNow
+		s.active = ev.Type != client.Deleted && p.GetMetadata().GetDeletionTimestamp() == nil
+		s.readyNow = podReady(p)
+		pw.active += b2i(s.active) - b2i(wasActive)
+		pw.readyActive += b2i(s.active && s.readyNow) - b2i(wasReady)
+		if pw.tracking {
+			pw.maxActive, pw.minReady = max(pw.maxActive, pw.active), min(pw.minReady, pw.readyActive)
+		}
 	})
 	pw.nsWatch = w
 	return pw, err
+}
+
+// trackBounds starts tracking the most active and the fewest Ready Pods, from now.
+func (pw *podWatch) trackBounds() {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.tracking, pw.maxActive, pw.minReady = true, pw.active, pw.readyActive
+}
+
+// bounds returns the most active and the fewest active and Ready Pods seen since trackBounds.
+func (pw *podWatch) bounds() (maxActive, minReady int) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	return pw.maxActive, pw.minReady
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // podVersion is the value of the Pod's version variable.
