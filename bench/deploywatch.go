@@ -55,10 +55,10 @@ type berthProc struct {
 	name string
 	// httpAddr serves its /metrics.
 	httpAddr string
-	cmd  *exec.Cmd
-	log  *tailBuffer
-	done chan struct{}
-	err  error
+	cmd      *exec.Cmd
+	log      *tailBuffer
+	done     chan struct{}
+	err      error
 }
 
 // startBerthProc runs bin/berth with args; name is its role, for messages, and httpAddr the
