@@ -288,17 +288,16 @@ func TestCreateMakesAReplicaSetAndReportsAvailability(t *testing.T) {
 			t.Errorf("pod %s labels %v", p.GetMetadata().GetName(), p.GetMetadata().GetLabels())
 		}
 	}
-	cur := e.get("web")
-	if cur.GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"] != "1" {
-		t.Errorf("deployment revision %q, want 1", cur.GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"])
-	}
-	if !hasCondition(cur, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.") {
-		t.Errorf("before the pods are ready: Available %v", condition(cur, "Available"))
-	}
+	eventually(t, "deployment revision 1", func() bool {
+		return e.get("web").GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"] == "1"
+	})
+	eventually(t, "Available False before the pods are ready", func() bool {
+		return hasCondition(e.get("web"), "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+	})
 
 	e.kubelet("web", -1)
 	eventually(t, "the deployment to be complete", func() bool { return complete(e.get("web")) })
-	cur = e.get("web")
+	cur := e.get("web")
 	st := cur.GetStatus()
 	if st.GetReadyReplicas() != 3 || st.GetUnavailableReplicas() != 0 || st.GetObservedGeneration() != cur.GetMetadata().GetGeneration() {
 		t.Errorf("status %v", st)
@@ -521,8 +520,12 @@ func TestProgressDeadlineExceeded(t *testing.T) {
 	d := e.create(nd)
 	eventually(t, "a replica set", func() bool { return len(e.replicaSets(d)) == 1 })
 	name := e.onlyRS(d).GetMetadata().GetName()
-	eventually(t, "Progressing NewReplicaSetCreated", func() bool {
-		return hasCondition(e.get("stuck"), "Progressing", "True", "NewReplicaSetCreated", fmt.Sprintf("Created new replica set %q", name))
+	// Created, then progressing as the Pods are created (never Ready): either reason.
+	eventually(t, "Progressing True", func() bool {
+		cur := e.get("stuck")
+		return hasCondition(cur, "Progressing", "True", "NewReplicaSetCreated", fmt.Sprintf("Created new replica set %q", name)) ||
+			hasCondition(cur, "Progressing", "True", "ReplicaSetUpdated", fmt.Sprintf("ReplicaSet %q is progressing.", name)) ||
+			hasCondition(cur, "Progressing", "False", "ProgressDeadlineExceeded", "")
 	})
 	start := time.Now()
 	eventually(t, "ProgressDeadlineExceeded", func() bool {
