@@ -272,3 +272,43 @@ func startSecond(t *testing.T, inst *apiservertest.Instance, rng ipalloc.Range) 
 	}
 	return s.Addr()
 }
+
+// TestServiceIPFamilies: Berth is a single-stack IPv4 cluster in Kubernetes' terms.
+func TestServiceIPFamilies(t *testing.T) {
+	c := dial(t, apiservertest.Start(t))
+	ctx := ctxT(t)
+	services := corev1.NewServiceServiceClient(c.Conn())
+
+	bare := withIP(svc("bare", ""), "None")
+	bare.Spec.Selector = nil
+	bare, err := services.Create(ctx, bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fam := bare.GetSpec().GetIpFamilies(); bare.GetSpec().GetIpFamilyPolicy() != "RequireDualStack" || len(fam) != 2 || fam[0] != "IPv4" || fam[1] != "IPv6" {
+		t.Errorf("headless Service without selector: %q %v; want RequireDualStack [IPv4 IPv6]", bare.GetSpec().GetIpFamilyPolicy(), fam)
+	}
+	headless, err := services.Create(ctx, withIP(svc("headless", ""), "None"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fam := headless.GetSpec().GetIpFamilies(); headless.GetSpec().GetIpFamilyPolicy() != "SingleStack" || len(fam) != 1 || fam[0] != "IPv4" {
+		t.Errorf("headless Service: %q %v; want SingleStack [IPv4]", headless.GetSpec().GetIpFamilyPolicy(), fam)
+	}
+
+	_, err = services.Create(ctx, withIP(svc("v6", ""), "fd00::10"))
+	wantInvalid(t, err, `spec.clusterIPs[0]: Invalid value: []string{"fd00::10"}: IPv6 is not configured on this cluster`)
+	dual := svc("dual", "")
+	dual.Spec.IpFamilyPolicy = proto.String("RequireDualStack")
+	_, err = services.Create(ctx, dual)
+	wantInvalid(t, err, `spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services`)
+	v6 := svc("v6fam", "")
+	v6.Spec.IpFamilies = []string{"IPv6"}
+	_, err = services.Create(ctx, v6)
+	wantInvalid(t, err, `spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster`)
+	prefer := svc("prefer", "")
+	prefer.Spec.IpFamilyPolicy = proto.String("PreferDualStack")
+	if prefer, err = services.Create(ctx, prefer); err != nil || len(prefer.GetSpec().GetIpFamilies()) != 1 {
+		t.Fatalf("PreferDualStack: %v, %v", prefer.GetSpec().GetIpFamilies(), err)
+	}
+}
