@@ -9,9 +9,9 @@ import (
 func TestParseRange(t *testing.T) {
 	for _, tc := range []struct {
 		in, want, err string
-		size        uint64
-		gateway     string
-		dns         string
+		size          uint64
+		gateway       string
+		dns           string
 	}{
 		{in: "10.96.0.0/16", want: "10.96.0.0/16", size: 65534, gateway: "10.96.0.1", dns: "10.96.0.10"},
 		{in: " 10.96.7.9/16 ", want: "10.96.0.0/16", size: 65534, gateway: "10.96.0.1", dns: "10.96.0.10"},
