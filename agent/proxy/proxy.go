@@ -28,9 +28,10 @@ type Config struct {
 	ExtraAddrs []netip.Addr
 	// Addresses manages the addresses of lo; Loopback() when nil.
 	Addresses Addresses
-	// ListenIP maps a ClusterIP to the address its sockets listen on; the ClusterIP itself
-	// when nil. Tests map ClusterIPs to 127.0.0.x, which needs no address on lo.
-	ListenIP func(clusterIP netip.Addr) netip.Addr
+	// MapIP maps the addresses of the cluster the proxy uses, the ClusterIPs it listens on
+	// and the endpoint IPs it connects to, to the addresses it really uses; the identity
+	// when nil. Tests map them to 127.x.y.z, which needs no address on lo and no Pods.
+	MapIP func(netip.Addr) netip.Addr
 	// NodePortIP is the address nodePorts listen on; 0.0.0.0 when zero.
 	NodePortIP netip.Addr
 	// UDPIdleTimeout and MaxUDPSessions: DefaultUDPIdleTimeout and DefaultMaxUDPSessions
@@ -88,8 +89,8 @@ func New(cfg Config) (*Proxier, error) {
 	if cfg.Addresses == nil {
 		cfg.Addresses = Loopback()
 	}
-	if cfg.ListenIP == nil {
-		cfg.ListenIP = func(ip netip.Addr) netip.Addr { return ip }
+	if cfg.MapIP == nil {
+		cfg.MapIP = func(ip netip.Addr) netip.Addr { return ip }
 	}
 	if !cfg.NodePortIP.IsValid() {
 		cfg.NodePortIP = netip.IPv4Unspecified()
@@ -167,6 +168,14 @@ func (p *Proxier) reconcile(ctx context.Context, _ string) (controller.Result, e
 	for _, a := range p.cfg.ExtraAddrs {
 		st.Addrs[a] = true
 	}
+	for k, t := range st.Ports {
+		eps := make([]netip.AddrPort, len(t.Endpoints))
+		for i, ep := range t.Endpoints {
+			eps[i] = netip.AddrPortFrom(p.cfg.MapIP(ep.Addr()), ep.Port())
+		}
+		t.Endpoints = eps
+		st.Ports[k] = t
+	}
 	var errs []error
 	have, err := p.addrs.List()
 	if err != nil {
@@ -221,7 +230,7 @@ func (p *Proxier) reconcile(ctx context.Context, _ string) (controller.Result, e
 func (p *Proxier) listen(k Key, t Target) (socket, error) {
 	ip := k.IP
 	if ip != p.cfg.NodePortIP {
-		ip = p.cfg.ListenIP(ip)
+		ip = p.cfg.MapIP(ip)
 	}
 	if k.Protocol == "UDP" {
 		return listenUDP(k, ip, t, p.env)
