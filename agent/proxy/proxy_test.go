@@ -2,8 +2,8 @@ package proxy_test
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
