@@ -496,3 +496,35 @@ func TestRestartConvergesWithoutWriting(t *testing.T) {
 	}
 	t.Logf("lease: %v", lease)
 }
+
+// TestReadinessReachesEndpointsPromptly flips a Pod's readiness and waits for each change in
+// the Endpoints, logging how long each took; the deadline only catches a change that never
+// arrives (speed goals live in benchmarks).
+func TestReadinessReachesEndpointsPromptly(t *testing.T) {
+	e := newEnv(t)
+	e.start(endpoints.Config{NoLeaderElection: true})
+	web := map[string]string{"app": "web"}
+	e.create(e.service("web", web, port("", 80, structpb.NewNumberValue(8080))))
+	e.pod("web-1", web)
+	e.kubelet("web-1", "10.244.5.1", false)
+	e.eventually("web", "[|web-1|:8080]")
+	var worst time.Duration
+	for i := range 10 {
+		ready := i%2 == 0
+		want := "[|web-1|:8080]"
+		if ready {
+			want = "[web-1||:8080]"
+		}
+		start := time.Now()
+		e.kubelet("web-1", "10.244.5.1", ready)
+		deadline := start.Add(5 * time.Second)
+		for render(e.endpoints("web")) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("flip %d: the endpoints did not follow the Pod's readiness (ready=%v) within 5s", i, ready)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("slowest of 10 readiness changes reached the endpoints in %s", worst)
+}

@@ -35,7 +35,7 @@ func testPod(name, ip string, ready bool, ports ...string) *corev1.Pod {
 	p := &corev1.Pod{
 		Metadata: &metav1.ObjectMeta{Namespace: "default", Name: name, Uid: "uid-" + name},
 		Spec:     &corev1.PodSpec{NodeName: "node-1", Containers: []*corev1.Container{c}},
-		Status: &corev1.PodStatus{Phase: "Running", Conditions: []*corev1.PodCondition{{Type: "Ready", Status: status}}},
+		Status:   &corev1.PodStatus{Phase: "Running", Conditions: []*corev1.PodCondition{{Type: "Ready", Status: status}}},
 	}
 	if ip != "" {
 		p.Status.PodIp = ip
@@ -196,7 +196,7 @@ func TestTriggerTimes(t *testing.T) {
 		{"first look: the earliest change, the Service's creation", []*corev1.Pod{a, b}, created},
 		{"nothing changed", []*corev1.Pod{a, b}, time.Time{}},
 		{"a Pod left", []*corev1.Pod{a}, time.Time{}},
-		{"a Pod turned ready later", []*corev1.Pod{readyAt(testPod("a", "10.0.0.1", true), created.Add(5 * time.Minute))}, created.Add(5 * time.Minute)},
+		{"a Pod turned ready later", []*corev1.Pod{readyAt(testPod("a", "10.0.0.1", true), created.Add(5*time.Minute))}, created.Add(5 * time.Minute)},
 	}
 	for _, s := range steps {
 		if got := tr.compute("default/web", svc, s.pods); !got.Equal(s.want) {
