@@ -528,3 +528,42 @@ func TestReadinessReachesEndpointsPromptly(t *testing.T) {
 	}
 	t.Logf("slowest of 10 readiness changes reached the endpoints in %s", worst)
 }
+
+// TestFailedWriteRecordsAnEvent makes the Endpoints unwritable (a Pod reports a loopback IP,
+// which Endpoints refuse) and expects Kubernetes' Warning Event on them, then recovery.
+func TestFailedWriteRecordsAnEvent(t *testing.T) {
+	e := newEnv(t)
+	e.start(endpoints.Config{NoLeaderElection: true})
+	web := map[string]string{"app": "web"}
+	e.pod("web-1", web)
+	e.kubelet("web-1", "127.0.0.1", true)
+	e.create(e.service("web", web, port("", 80, structpb.NewNumberValue(8080))))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		items, _, err := e.c.Resource(scheme.Events).List(e.ctx, &metav1.ListOptions{Namespace: e.ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found *corev1.Event
+		for _, obj := range items {
+			ev := obj.(*corev1.Event)
+			if ev.GetReason() == "FailedToCreateEndpoint" {
+				found = ev
+			}
+		}
+		if found != nil {
+			if found.GetType() != "Warning" || found.GetInvolvedObject().GetKind() != "Endpoints" ||
+				found.GetInvolvedObject().GetName() != "web" || found.GetSource().GetComponent() != endpoints.EventComponent ||
+				!strings.HasPrefix(found.GetMessage(), "Failed to create endpoint for service default/web: ") {
+				t.Errorf("event %v", found)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no FailedToCreateEndpoint event")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.kubelet("web-1", "10.244.6.1", true)
+	e.eventually("web", "[web-1||:8080]")
+}
