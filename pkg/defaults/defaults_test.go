@@ -37,6 +37,7 @@ func defaultedContainer(name, image, pullPolicy string) *corev1.Container {
 	return &corev1.Container{
 		Name: name, Image: image, ImagePullPolicy: pullPolicy,
 		TerminationMessagePath: "/dev/termination-log", TerminationMessagePolicy: "File",
+		Resources: &corev1.ResourceRequirements{},
 	}
 }
 
@@ -95,6 +96,7 @@ func TestObject(t *testing.T) {
 				Containers: []*corev1.Container{{
 					Name: "app", Image: "nginx", ImagePullPolicy: "Never",
 					TerminationMessagePath: "/tmp/msg", TerminationMessagePolicy: "FallbackToLogsOnError",
+					Resources: &corev1.ResourceRequirements{},
 				}},
 			}},
 		},

@@ -78,8 +78,8 @@ func PodSpec(spec *corev1.PodSpec) {
 }
 
 // Container defaults imagePullPolicy (Always for a ":latest" or untagged image, IfNotPresent
-// otherwise), terminationMessagePath and terminationMessagePolicy, every port's protocol, the
-// probes and lifecycle handlers, the apiVersion of env fieldRefs, and rewrites resource
+// otherwise), terminationMessagePath and terminationMessagePolicy, an empty resources, every
+// port's protocol, the probes and lifecycle handlers, the apiVersion of env fieldRefs, and rewrites resource
 // quantities in canonical form rounded up to milli-units.
 func Container(c *corev1.Container) {
 	if c.ImagePullPolicy == "" {
@@ -94,6 +94,12 @@ func Container(c *corev1.Container) {
 	}
 	if c.TerminationMessagePolicy == "" {
 		c.TerminationMessagePolicy = "File"
+	}
+	if c.Resources == nil {
+		// Kubernetes' resources is a struct, not a pointer: absent and {} are the same object,
+		// and clients (kubectl rollout undo) send {}. Always present, templates compare and
+		// hash the same whichever way they were written.
+		c.Resources = &corev1.ResourceRequirements{}
 	}
 	for _, p := range c.Ports {
 		if p != nil && p.Protocol == "" {
