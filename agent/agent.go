@@ -81,6 +81,14 @@ type Config struct {
 	// StatusWorkers is the number of concurrent Pod status writers (2 when 0).
 	StatusWorkers int
 
+	// ServiceNetwork, when set, runs the service proxy and the cluster DNS server on the
+	// host; nil for hollow Nodes and the fake runtime.
+	ServiceNetwork *ServiceNetwork
+	// ClusterDNS are the nameservers of the Pods with dnsPolicy ClusterFirst (the Node's own
+	// DNS when empty), ClusterDomain their search domain (cluster.local when empty).
+	ClusterDNS    []string
+	ClusterDomain string
+
 	// gate, when set, bounds how many agents of a process start (register, list, adopt) at
 	// once.
 	gate chan struct{}
@@ -205,6 +213,11 @@ func (a *agent) run(ctx context.Context) error {
 	}
 	defer wg.Wait()
 	goRun(a.recorder.Run)
+	if a.cfg.ServiceNetwork != nil {
+		if err := a.startServiceNetwork(ctx, goRun); err != nil {
+			return err
+		}
+	}
 
 	if a.cfg.gate != nil {
 		select {

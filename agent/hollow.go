@@ -54,6 +54,7 @@ func RunHollow(ctx context.Context, cfg HollowConfig) error {
 	}
 	base := cfg.Template
 	base.Listener = nil
+	base.ServiceNetwork = nil // hollow Nodes have no network to proxy
 	if base.Logger == nil {
 		base.Logger = slog.New(slog.DiscardHandler)
 	}

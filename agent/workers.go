@@ -15,5 +15,8 @@ func newPodWorkers(a *agent) (podWorkers, error) {
 		Logger:   a.log,
 		Sink:     a.status,
 		HostIP:   a.address,
+		// ClusterFirst Pods resolve through the cluster DNS server.
+		ClusterDNS:    a.cfg.ClusterDNS,
+		ClusterDomain: a.cfg.ClusterDomain,
 	})
 }

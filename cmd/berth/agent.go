@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/berth-dev/berth/agent"
+	"github.com/berth-dev/berth/agent/dns"
 	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/services/apiserver/ipalloc"
 )
 
 // agentOptions are the flags of `berth agent` and of `berth server --agent`.
@@ -33,6 +36,12 @@ type agentOptions struct {
 	nodeCPU    string
 	nodeMemory string
 	nodePods   int
+
+	// The service proxy and cluster DNS (agent/proxy, agent/dns).
+	serviceRange  string // --service-cluster-ip-range; berth server passes its own
+	clusterDNS    string
+	clusterDomain string
+	proxy         bool
 }
 
 // addFlags adds the agent's flags; inServer adds --agent and leaves out the hollow ones.
@@ -50,11 +59,15 @@ func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
 	f.StringVar(&o.nodeCPU, "node-cpu", "4", "cpu capacity of a fake Node")
 	f.StringVar(&o.nodeMemory, "node-memory", "16Gi", "memory capacity of a fake Node")
 	f.IntVar(&o.nodePods, "node-pods", agent.DefaultMaxPods, "pods capacity of the Node")
+	f.StringVar(&o.clusterDNS, "cluster-dns", "", "the cluster DNS server's address: the agent serves DNS there and gives it to Pods with dnsPolicy ClusterFirst as their nameserver (default: the tenth address of --service-cluster-ip-range, 10.96.0.10)")
+	f.StringVar(&o.clusterDomain, "cluster-domain", dns.DefaultDomain, "the DNS domain of Services (<service>.<namespace>.svc.<domain>)")
+	f.BoolVar(&o.proxy, "proxy", true, "run the service proxy (ClusterIPs and nodePorts) and the cluster DNS server on the host, with --runtime docker; needs root (CAP_NET_ADMIN) to put Service IPs on lo")
 	if inServer {
 		f.StringVar(&o.rootDir, "root-dir", "", "the agent's directory for the Pods' volumes (default <data-dir>/agent)")
 		return
 	}
 	f.StringVar(&o.rootDir, "root-dir", "./berth-agent", "the agent's directory for the Pods' volumes")
+	f.StringVar(&o.serviceRange, "service-cluster-ip-range", ipalloc.DefaultRange, "the apiserver's --service-cluster-ip-range (they must be equal): the service proxy owns the addresses on lo inside it")
 	f.IntVar(&o.hollow, "hollow-nodes", 0, "run this many hollow Nodes (named <node-name>-0 … -N-1) with the fake runtime, for scale tests")
 }
 
@@ -85,7 +98,43 @@ func (o *agentOptions) check() error {
 	if _, err := o.labels(); err != nil {
 		return err
 	}
+	if _, err := o.serviceNetwork(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// serviceNetwork is the agent's service proxy and cluster DNS configuration; nil when they do
+// not run (--proxy=false, the fake runtime, hollow Nodes).
+func (o *agentOptions) serviceNetwork() (*agent.ServiceNetwork, error) {
+	domain := o.clusterDomain
+	if domain == "" {
+		domain = dns.DefaultDomain
+	}
+	if errs := validation.IsDNS1123Subdomain(domain); len(errs) > 0 {
+		return nil, fmt.Errorf("--cluster-domain: %q: %s", domain, strings.Join(errs, "; "))
+	}
+	rangeStr := o.serviceRange
+	if rangeStr == "" {
+		rangeStr = ipalloc.DefaultRange
+	}
+	r, err := ipalloc.ParseRange(rangeStr)
+	if err != nil {
+		return nil, fmt.Errorf("--service-cluster-ip-range: %w", err)
+	}
+	sn := &agent.ServiceNetwork{ServiceRange: r.Prefix(), DNS: r.DNS(), Domain: domain}
+	if o.clusterDNS != "" {
+		if sn.DNS, err = netip.ParseAddr(o.clusterDNS); err != nil || !sn.DNS.Is4() {
+			return nil, fmt.Errorf("--cluster-dns: %q is not an IPv4 address", o.clusterDNS)
+		}
+		if o.proxy && o.runtime == "docker" && !r.Contains(sn.DNS) {
+			return nil, fmt.Errorf("--cluster-dns: %s is outside --service-cluster-ip-range %s, where the agent serves it", sn.DNS, r)
+		}
+	}
+	if !o.proxy || o.runtime != "docker" || o.hollow > 0 {
+		return nil, nil
+	}
+	return sn, nil
 }
 
 func (o *agentOptions) labels() (map[string]string, error) {
@@ -131,6 +180,14 @@ func (o *agentOptions) run(ctx context.Context, c *client.Client, reg prometheus
 	}
 	if o.runtime == "fake" {
 		cfg.Capacity = map[string]string{"cpu": o.nodeCPU, "memory": o.nodeMemory, "pods": strconv.Itoa(o.nodePods)}
+	}
+	cfg.ServiceNetwork, _ = o.serviceNetwork()
+	cfg.ClusterDomain = o.clusterDomain
+	switch {
+	case cfg.ServiceNetwork != nil:
+		cfg.ClusterDNS = []string{cfg.ServiceNetwork.DNS.String()}
+	case o.clusterDNS != "":
+		cfg.ClusterDNS = []string{o.clusterDNS} // served by someone else
 	}
 	if o.hollow > 0 {
 		return agent.RunHollow(ctx, agent.HollowConfig{

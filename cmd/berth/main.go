@@ -167,6 +167,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 			cfg.Logger = log.With("process", use)
 			cfg.Controllers = use == "server"
 			if agentOpts.enabled {
+				agentOpts.serviceRange = serviceIPRange // the proxy owns the apiserver's range
 				if err := agentOpts.check(); err != nil {
 					return err
 				}
