@@ -517,10 +517,10 @@ func TestReadinessReachesEndpointsPromptly(t *testing.T) {
 		}
 		start := time.Now()
 		e.kubelet("web-1", "10.244.5.1", ready)
-		deadline := start.Add(5 * time.Second)
+		deadline := start.Add(10 * time.Second)
 		for render(e.endpoints("web")) != want {
 			if time.Now().After(deadline) {
-				t.Fatalf("flip %d: the endpoints did not follow the Pod's readiness (ready=%v) within 5s", i, ready)
+				t.Fatalf("flip %d: the endpoints did not follow the Pod's readiness (ready=%v) within 10s", i, ready)
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -530,7 +530,8 @@ func TestReadinessReachesEndpointsPromptly(t *testing.T) {
 }
 
 // TestFailedWriteRecordsAnEvent makes the Endpoints unwritable (a Pod reports a loopback IP,
-// which Endpoints refuse) and expects Kubernetes' Warning Event on them, then recovery.
+// which Endpoints refuse) and expects Kubernetes' Warning Event on them, then recovery once
+// the Pod's IP is right.
 func TestFailedWriteRecordsAnEvent(t *testing.T) {
 	e := newEnv(t)
 	e.start(endpoints.Config{NoLeaderElection: true})
@@ -544,23 +545,27 @@ func TestFailedWriteRecordsAnEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Create, or update when the Pod informer's cache showed the Pod without its IP first.
+		messages := map[string]string{
+			"FailedToCreateEndpoint": "Failed to create endpoint for service default/web: ",
+			"FailedToUpdateEndpoint": "Failed to update endpoint default/web: ",
+		}
 		var found *corev1.Event
 		for _, obj := range items {
-			ev := obj.(*corev1.Event)
-			if ev.GetReason() == "FailedToCreateEndpoint" {
+			if ev := obj.(*corev1.Event); messages[ev.GetReason()] != "" {
 				found = ev
 			}
 		}
 		if found != nil {
 			if found.GetType() != "Warning" || found.GetInvolvedObject().GetKind() != "Endpoints" ||
 				found.GetInvolvedObject().GetName() != "web" || found.GetSource().GetComponent() != endpoints.EventComponent ||
-				!strings.HasPrefix(found.GetMessage(), "Failed to create endpoint for service default/web: ") {
+				!strings.HasPrefix(found.GetMessage(), messages[found.GetReason()]) {
 				t.Errorf("event %v", found)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no FailedToCreateEndpoint event")
+			t.Fatal("no FailedToCreateEndpoint or FailedToUpdateEndpoint event")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
