@@ -186,17 +186,21 @@ func TestTriggerTimes(t *testing.T) {
 		p.Status.Conditions[0].LastTransitionTime = timestamppb.New(at)
 		return p
 	}
-	a := readyAt(testPod("a", "10.0.0.1", true), created.Add(time.Minute))
+	a := readyAt(testPod("a", "10.0.0.1", true), created.Add(-time.Minute)) // ready before the Service
 	b := readyAt(testPod("b", "10.0.0.2", true), created.Add(2*time.Minute))
 	steps := []struct {
 		name string
 		pods []*corev1.Pod
 		want time.Time
 	}{
-		{"first look: the earliest change, the Service's creation", []*corev1.Pod{a, b}, created},
+		{"first look: the Service's creation", []*corev1.Pod{a, b}, created},
 		{"nothing changed", []*corev1.Pod{a, b}, time.Time{}},
 		{"a Pod left", []*corev1.Pod{a}, time.Time{}},
 		{"a Pod turned ready later", []*corev1.Pod{readyAt(testPod("a", "10.0.0.1", true), created.Add(5*time.Minute))}, created.Add(5 * time.Minute)},
+		{"two Pods changed: the earliest", []*corev1.Pod{
+			readyAt(testPod("a", "10.0.0.1", true), created.Add(7*time.Minute)),
+			readyAt(testPod("b", "10.0.0.2", true), created.Add(6*time.Minute)),
+		}, created.Add(6 * time.Minute)},
 	}
 	for _, s := range steps {
 		if got := tr.compute("default/web", svc, s.pods); !got.Equal(s.want) {

@@ -8,9 +8,10 @@ import (
 )
 
 // triggerTimes computes the endpoints.kubernetes.io/last-change-trigger-time annotation as
-// Kubernetes' TriggerTimeTracker does: the earliest of the changes seen since a Service's
-// last reconcile, where a Pod's change is its Ready condition's lastTransitionTime and the
-// Service's is its creation time. Zero when nothing changed (the annotation is removed then).
+// Kubernetes' TriggerTimeTracker does: the Service's creation time the first time it is seen,
+// then the earliest of the changes seen since its last reconcile, where a Pod's change is its
+// Ready condition's lastTransitionTime. Zero when nothing changed (the annotation is removed
+// then).
 type triggerTimes struct {
 	mu    sync.Mutex
 	state map[string]triggerState // by Service key
@@ -26,7 +27,7 @@ func newTriggerTimes() *triggerTimes { return &triggerTimes{state: map[string]tr
 // compute returns the trigger time of this reconcile of Service key and remembers what it saw.
 func (t *triggerTimes) compute(key string, svc *corev1.Service, pods []*corev1.Pod) time.Time {
 	t.mu.Lock()
-	old := t.state[key]
+	old, known := t.state[key]
 	t.mu.Unlock()
 	var earliest time.Time
 	consider := func(now, before time.Time) {
@@ -53,6 +54,9 @@ func (t *triggerTimes) compute(key string, svc *corev1.Service, pods []*corev1.P
 	t.mu.Lock()
 	t.state[key] = next
 	t.mu.Unlock()
+	if !known {
+		return next.service // first look at the Service: its creation
+	}
 	return earliest
 }
 
