@@ -446,6 +446,13 @@ func TestServiceDeletionAndServicesWithoutSelector(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.eventually("web", "none")
+	deadline := time.Now().Add(20 * time.Second)
+	for !e.logged("msg=reconciled", "key=default/external") {
+		if time.Now().After(deadline) {
+			t.Fatal("Service external was never reconciled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := e.endpoints("external"); !proto.Equal(got, manual) {
 		t.Errorf("the endpoints of a Service without a selector changed:\n got %v\nwant %v", got, manual)
 	}
