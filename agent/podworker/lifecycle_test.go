@@ -807,3 +807,39 @@ func TestHTTPProbesAgainstServer(t *testing.T) {
 	alive.Store(false)
 	waitFor("restarted", func(st *corev1.PodStatus) bool { return st.ContainerStatuses[0].RestartCount >= 1 })
 }
+
+// TestContainerRemovedBehindTheAgentsBack: a running container removed from the runtime by
+// someone else (`docker rm -f`) is started again as the next attempt, so the Pod reports a
+// restart, as the kubelet does.
+func TestContainerRemovedBehindTheAgentsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := newFakeRuntime("node-a", "app:1")
+		e := start(t, rt, "node-a")
+		pod := newPod("rm", "Always", ctr("app", "serve"))
+		e.m.Update(pod)
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		// The agent writes the status to the apiserver; the Pod it gets back carries it.
+		pod = proto.Clone(pod).(*corev1.Pod)
+		pod.Status = e.sink.last(pod.Metadata.Uid)
+		e.m.Update(pod)
+		synctest.Wait()
+		app := rt.byName("app")
+		if len(app) != 1 {
+			t.Fatalf("%d app containers, want 1", len(app))
+		}
+		rt.mu.Lock()
+		delete(rt.containers, app[0].ID) // gone, without the agent knowing
+		rt.mu.Unlock()
+		e.m.Update(pod) // any change makes the worker look again; so does its resync
+		time.Sleep(15 * time.Second)
+		synctest.Wait()
+		st := e.sink.last(pod.Metadata.Uid)
+		if s, restarts := containerState(st, "app"); s != "running" || restarts != 1 {
+			t.Errorf("app %s with %d restarts, want running with 1", s, restarts)
+		}
+		if cs := st.ContainerStatuses[0]; cs.ContainerId == pod.Status.ContainerStatuses[0].ContainerId {
+			t.Errorf("container id %s unchanged", cs.ContainerId)
+		}
+	})
+}

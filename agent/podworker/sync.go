@@ -56,6 +56,24 @@ func (w *worker) view(rec podRecord) *view {
 	return v
 }
 
+// carryAttempts makes the next attempt of a container that ran before (the Pod's status has
+// a containerID for it) but is gone from the runtime, removed behind the agent's back
+// (`docker rm -f`), follow the restartCount the Pod last reported, as the kubelet recovers it
+// from the container's log directory: a container removed out of band counts as a restart.
+func (v *view) carryAttempts(pod *corev1.Pod) {
+	st := pod.GetStatus()
+	for _, list := range [][]*corev1.ContainerStatus{st.GetInitContainerStatuses(), st.GetContainerStatuses()} {
+		for _, cs := range list {
+			if cs.GetContainerId() == "" {
+				continue
+			}
+			if next := int(cs.GetRestartCount()) + 1; next > v.nextAttempt[cs.GetName()] {
+				v.nextAttempt[cs.GetName()] = next
+			}
+		}
+	}
+}
+
 // syncPod drives a Pod that is not being deleted towards its spec.
 func (w *worker) syncPod(ctx context.Context, pod *corev1.Pod) (time.Duration, error) {
 	rec, err := w.m.cache.get(ctx, w.uid, w.epoch)
@@ -63,6 +81,7 @@ func (w *worker) syncPod(ctx context.Context, pod *corev1.Pod) (time.Duration, e
 		return 0, err
 	}
 	v := w.view(rec)
+	v.carryAttempts(pod)
 	spec := pod.GetSpec()
 	if p := pod.GetStatus().GetPhase(); p == status.PodSucceeded || p == status.PodFailed {
 		w.terminal = true // finished before (an agent restarted since): never run again
