@@ -59,7 +59,8 @@ type Input struct {
 	// Waiting overrides the state of containers that are not running, by container name.
 	Waiting map[string]Waiting
 	// Probed holds the probe results of running containers that have probes, by container
-	// name; a running container without an entry is ready and started.
+	// name; a running container without an entry is ready (started) when it has no readiness
+	// (startup) probe, and not yet otherwise.
 	Probed map[string]Probed
 	// HostIP is the Node's address.
 	HostIP string
@@ -258,7 +259,9 @@ func (b *builder) container(spec *corev1.Container, init bool) *corev1.Container
 		cs.LastState = previous()
 		p, probed := b.in.Probed[name]
 		if !probed {
-			p = Probed{Ready: true, Started: true}
+			// No probe has reported yet: a container without probes is ready and started at
+			// once, one with a readiness (startup) probe only once that probe succeeds.
+			p = Probed{Ready: spec.GetReadinessProbe() == nil, Started: spec.GetStartupProbe() == nil}
 		}
 		cs.Started = proto.Bool(p.Started)
 		cs.Ready = p.Started && p.Ready && !init

@@ -98,6 +98,11 @@ func TestPhaseAndStates(t *testing.T) {
 			wantPhase:  PodRunning, wantApps: []string{"running", "running"}, wantReady: "False", wantInitOK: "True",
 		},
 		{
+			name: "readiness probe not reported yet", pod: withReadinessProbe(pod("Always", nil, "a"), "a"),
+			containers: []runtime.ContainerStatus{running("a", 0)},
+			wantPhase:  PodRunning, wantApps: []string{"running"}, wantReady: "False", wantInitOK: "True",
+		},
+		{
 			name: "init container fails, restartPolicy Never", pod: pod("Never", []string{"i1"}, "a"),
 			containers: []runtime.ContainerStatus{exited("i1", 0, 1)},
 			wantPhase:  PodFailed, wantInit: []string{"terminated:Error:1"}, wantApps: []string{"waiting:PodInitializing"},
@@ -351,4 +356,14 @@ func normalize(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// withReadinessProbe gives the named container of p a readiness probe.
+func withReadinessProbe(p *corev1.Pod, name string) *corev1.Pod {
+	for _, c := range p.GetSpec().GetContainers() {
+		if c.GetName() == name {
+			c.ReadinessProbe = &corev1.Probe{Exec: &corev1.ExecAction{Command: []string{"true"}}}
+		}
+	}
+	return p
 }
