@@ -1,6 +1,7 @@
-// Package controller is Berth's controller manager: Run starts every controller loop (today the
-// Namespace controller; the workload, garbage-collection and Node controllers join it) against
-// the apiserver's gRPC API, sharing one informer per resource. `berth controller` runs it alone;
+// Package controller is Berth's controller manager: Run starts every controller loop registered
+// in its `controllers` list (Namespace, ReplicaSet, ReplicationController, Deployment, the
+// garbage collector, Node lifecycle) against the apiserver's gRPC API, sharing one informer per
+// resource. `berth controller` runs it alone;
 // `berth server` runs it in-process.
 //
 // Several controller managers can run against one apiserver: they elect a leader through the

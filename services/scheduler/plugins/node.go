@@ -41,10 +41,11 @@ func (NodeUnschedulable) Filter(_ *framework.CycleState, pod *framework.PodInfo,
 	return unschedulableStatus
 }
 
-// NodeReady rejects Nodes whose Ready condition is not True. Berth has no node lifecycle
-// controller tainting such Nodes, so this plugin does what its taints would: a Node that is
-// not ready counts as tainted node.kubernetes.io/not-ready:NoSchedule (unreachable when its
-// Ready condition is Unknown), and a Pod tolerating that taint may still go there.
+// NodeReady rejects Nodes whose Ready condition is not True. The Node lifecycle controller
+// taints such Nodes, but only once it has noticed (a grace period later); until then this
+// plugin does what its taints will: a Node that is not ready counts as tainted
+// node.kubernetes.io/not-ready:NoSchedule (unreachable when its Ready condition is Unknown),
+// and a Pod tolerating that taint may still go there.
 type NodeReady struct{}
 
 // Name implements framework.Plugin.
