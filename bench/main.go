@@ -24,6 +24,7 @@ type config struct {
 	fanout      fanoutConfig
 	agent       agentConfig
 	deploy      deployConfig
+	service     serviceConfig
 	// profileDir keeps the CPU profiles.
 	profileDir string
 }
@@ -41,6 +42,9 @@ func defaultConfig(quick bool) config {
 			fanout:      fanoutConfig{watchers: 100, conns: 4, rate: 200, duration: 5 * time.Second},
 			agent:       agentConfig{pods: 10, hollowNodes: 100},
 			deploy:      deployConfig{replicas: 100, nodes: 10, creators: 16, timeout: 2 * time.Minute},
+			service: serviceConfig{rate: 1000, measure: 2 * time.Second, rounds: 2, warmup: 300 * time.Millisecond, workers: 16,
+				closed: timing{warmup: 200 * time.Millisecond, measure: time.Second}, readyRepeats: 2, readyRate: 500,
+				readyTimeout: time.Minute, settleTimeout: 2 * time.Minute, replicasBefore: 3},
 		}
 	}
 	return config{
@@ -51,6 +55,9 @@ func defaultConfig(quick bool) config {
 		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
 		agent:       agentConfig{pods: 50, hollowNodes: 1000},
 		deploy:      deployConfig{replicas: 1000, nodes: 100, creators: 16, timeout: 5 * time.Minute},
+		service: serviceConfig{rate: 1000, measure: 10 * time.Second, rounds: 5, warmup: time.Second, workers: 16,
+			closed: timing{warmup: 500 * time.Millisecond, measure: 3 * time.Second}, readyRepeats: 5, readyRate: 500,
+			readyTimeout: time.Minute, settleTimeout: 2 * time.Minute, replicasBefore: 3},
 	}
 }
 
@@ -73,6 +80,7 @@ var benchmarks = []benchmark{
 	{"scheduler", (*runner).scheduler},
 	{"rest", (*runner).rest},
 	{"deployment", (*runner).deployment},
+	{"service", (*runner).service},
 }
 
 // runner runs the benchmarks against one environment and collects their results.
@@ -89,7 +97,7 @@ type runner struct {
 func main() {
 	var (
 		out      = flag.String("o", "BENCHMARKS.md", "write the Markdown report to `file`")
-		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler, rest, deployment)")
+		run      = flag.String("run", "", "run only the benchmarks whose name matches `regexp` (create, get, list, watch, fanout, startup, hollow, scheduler, rest, deployment, service)")
 		quick    = flag.Bool("quick", false, "smoke run: fewer clients, shorter runs, smaller fixtures (under a minute)")
 		profiles = flag.String("profiles", "_output/bench", "keep the CPU profiles in `dir`")
 	)

@@ -36,6 +36,8 @@ type report struct {
 	rest *restResult
 	// deploy is the deployment benchmark's result (bench/deployment.go).
 	deploy *deployResult
+	// service is the service benchmark's result (bench/service.go).
+	service *svcResult
 }
 
 // failure is a benchmark that failed, and why.
@@ -105,6 +107,7 @@ func (r *report) markdown() []byte {
 	r.schedSection(&b)
 	r.restSection(&b)
 	r.deploySection(&b)
+	r.serviceSection(&b)
 	r.profileSection(&b)
 	r.limits(&b)
 	return b.Bytes()
@@ -139,6 +142,7 @@ func (r *report) targets(b *bytes.Buffer) {
 	r.schedTargets(t)
 	r.restTargets(t)
 	r.deployTargets(t)
+	r.serviceTargets(t)
 	if len(t.rows) == 0 {
 		return
 	}
