@@ -34,7 +34,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics receives the controller's metrics (see controller.Metrics); none when nil.
 	Metrics *controller.Metrics
-	// Recorder records Events about failed writes; none when nil.
+	// Recorder records Events about failed writes and unresolved target ports; none when nil.
 	Recorder *events.Recorder
 }
 
@@ -49,6 +49,7 @@ type Controller struct {
 	recorder  *events.Recorder
 	triggers  *triggerTimes
 	stale     *staleTracker
+	warnings  *portWarnings
 }
 
 // New builds the endpoints controller on the Service, Pod and Endpoints informers of f.
@@ -67,6 +68,7 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 		recorder:  opts.Recorder,
 		triggers:  newTriggerTimes(),
 		stale:     newStaleTracker(),
+		warnings:  newPortWarnings(),
 	}
 	e.ctrl = controller.New(Name, e.reconcile, controller.Options{
 		Workers: opts.Workers, Logger: opts.Logger, Metrics: opts.Metrics,

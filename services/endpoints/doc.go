@@ -21,8 +21,10 @@
 //     else under notReadyAddresses, with its nodeName, a targetRef to the Pod, and its
 //     hostname when its subdomain names the Service. A named targetPort resolves per Pod
 //     through its containers' ports of that name and protocol; a Pod without it is left out
-//     of that port. Addresses are grouped by the ports they share and sorted exactly as
-//     Kubernetes' RepackSubsets does, so the object is stable and written only when its
+//     of that port, and a port whose name no listed Pod resolves records a Warning Event
+//     (FailedToResolvePort) on the Service, once each time the set of such ports changes.
+//     Addresses are grouped by the ports they share and sorted exactly as Kubernetes'
+//     RepackSubsets does, so the object is stable and written only when its
 //     subsets or labels (the Service's, plus service.kubernetes.io/headless for a Service
 //     without a cluster IP) change. Writes carry Kubernetes' last-change-trigger-time and,
 //     beyond 1,000 addresses, over-capacity annotations. A failed write records a Warning

@@ -28,6 +28,7 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	if !ok {
 		e.triggers.forget(key)
 		e.stale.forget(key)
+		e.warnings.forget(key)
 		if _, ok := e.endpoints.Get(ns, name); !ok {
 			return controller.Result{}, nil // the informer tells if one appears
 		}
@@ -42,6 +43,7 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	if spec.GetType() == "ExternalName" || len(spec.GetSelector()) == 0 {
 		// ExternalName Services have no endpoints; those without a selector have the
 		// Endpoints their users write.
+		e.warnings.forget(key)
 		return controller.Result{}, nil
 	}
 	sel := labels.SelectorFromValidatedSet(spec.GetSelector())
@@ -54,6 +56,10 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	// Computed on every reconcile, written or not, so that the next one knows what changed.
 	trigger := e.triggers.compute(key, svc, pods)
 	want := desiredSubsets(svc, pods)
+	for _, u := range e.warnings.fresh(key, unresolvedPorts(svc, pods)) {
+		log.Info("a named targetPort resolves in no selected pod", "port", u.port.GetName(), "targetPort", u.port.GetTargetPort().GetStringValue())
+		e.event(svc, ReasonFailedToResolvePort, "%s", u.message())
+	}
 
 	cur, exists := e.endpoints.Get(ns, name)
 	if rv := cur.GetMetadata().GetResourceVersion(); e.stale.stale(key, rv) {
@@ -134,9 +140,10 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	return controller.Result{}, nil
 }
 
-func (e *Controller) event(ep *corev1.Endpoints, reason, format string, args ...any) {
+// event records a Warning Event about obj (the Endpoints, or the Service).
+func (e *Controller) event(obj scheme.Object, reason, format string, args ...any) {
 	if e.recorder != nil {
-		e.recorder.Eventf(ep, events.Warning, reason, format, args...)
+		e.recorder.Eventf(obj, events.Warning, reason, format, args...)
 	}
 }
 
