@@ -22,7 +22,9 @@ type Config struct {
 	HTTPAddr string
 	// Version is Berth's version, for /version.
 	Version string
-	Logger  *slog.Logger
+	// Profiling serves Go's profiles under /debug/pprof/ on HTTPAddr (Kubernetes' --profiling).
+	Profiling bool
+	Logger    *slog.Logger
 	// Started, if set, is called once the gateway serves, with its bound address.
 	Started func(httpAddr string)
 }
@@ -47,6 +49,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	o := ops.New(log)
+	if cfg.Profiling {
+		o.EnableProfiling()
+	}
 	o.Mux.Handle("/", g)
 	o.AddCheck("apiserver", func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -139,6 +139,7 @@ func gatewayCmd(logger func() (*slog.Logger, error)) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.Server, "server", envOr("BERTH_SERVER", "127.0.0.1:6443"), "the apiserver's gRPC address (or $BERTH_SERVER)")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API, /healthz, /readyz and /metrics")
+	profilingFlag(f, &cfg.Profiling)
 	return cmd
 }
 
@@ -187,6 +188,7 @@ func serverCmd(logger func() (*slog.Logger, error), use, short string) *cobra.Co
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the REST API (Kubernetes' paths), /healthz, /readyz and /metrics")
 	f.StringVar(&serviceIPRange, "service-cluster-ip-range", ipalloc.DefaultRange, "IPv4 CIDR Services' cluster IPs are allocated from (/12 to /28); its first address (.1) and tenth (.10, the cluster DNS server's) are reserved")
 	f.StringVar(&nodePortRange, "service-node-port-range", portalloc.DefaultRange, "port range Services' node ports are allocated from (e.g. '30000-32767')")
+	profilingFlag(f, &cfg.Profiling)
 	if use == "server" {
 		agentOpts.addFlags(f, true)
 		nodeLifecycleFlags(f, &cfg.NodeMonitorGracePeriod, &cfg.PodEvictionTimeout)
@@ -213,7 +215,14 @@ func roleCmd(logger func() (*slog.Logger, error), use, short string, httpPort in
 	f := cmd.Flags()
 	f.StringVar(&cfg.Server, "server", envOr("BERTH_SERVER", "127.0.0.1:6443"), "the apiserver's gRPC address (or $BERTH_SERVER)")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", fmt.Sprintf("127.0.0.1:%d", httpPort), "address of /healthz, /readyz and /metrics")
+	profilingFlag(f, &cfg.Profiling)
 	return cmd
+}
+
+// profilingFlag is Kubernetes' --profiling, on by default as there: Go's profiles under
+// /debug/pprof/ on the role's HTTP address, which is as open as the rest of that address.
+func profilingFlag(f *pflag.FlagSet, enabled *bool) {
+	f.BoolVar(enabled, "profiling", true, "enable profiling via web interface host:port/debug/pprof/ on --http-addr")
 }
 
 func envOr(name, def string) string {

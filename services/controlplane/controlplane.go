@@ -36,7 +36,9 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr serves the REST gateway, /healthz, /readyz and /metrics.
 	HTTPAddr string
-	Logger   *slog.Logger
+	// Profiling serves Go's profiles under /debug/pprof/ on HTTPAddr (Kubernetes' --profiling).
+	Profiling bool
+	Logger    *slog.Logger
 	// Controllers runs the controller manager in this process too (`berth server`).
 	Controllers bool
 	// Started, if set, is called once everything serves, with the bound addresses.
@@ -76,6 +78,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
 	}
 	o := ops.New(log)
+	if cfg.Profiling {
+		o.EnableProfiling()
+	}
 	api, err := apiserver.New(apiserver.Config{Etcd: etcd, Listener: gl, Logger: log.With("role", "apiserver"), Metrics: o.Registry,
 		ServiceClusterIPRange: cfg.ServiceClusterIPRange, ServiceNodePortRange: cfg.ServiceNodePortRange})
 	if err != nil {

@@ -24,7 +24,9 @@ type RoleConfig struct {
 	Server string
 	// HTTPAddr serves /healthz, /readyz and /metrics.
 	HTTPAddr string
-	Logger   *slog.Logger
+	// Profiling serves Go's profiles under /debug/pprof/ on HTTPAddr (Kubernetes' --profiling).
+	Profiling bool
+	Logger    *slog.Logger
 }
 
 // RoleFunc is the body of a role: it runs until ctx ends.
@@ -48,6 +50,9 @@ func RunRole(ctx context.Context, cfg RoleConfig, fn RoleFunc) error {
 		return fmt.Errorf("listen http on %s: %w", cfg.HTTPAddr, err)
 	}
 	o := ops.New(log)
+	if cfg.Profiling {
+		o.EnableProfiling()
+	}
 	o.AddCheck("apiserver", func(context.Context) error {
 		c.Conn().Connect()
 		if s := c.Conn().GetState(); s != connectivity.Ready {
