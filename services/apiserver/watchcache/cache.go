@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"weak"
 
-	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -64,55 +65,6 @@ func (p Predicate) Matches(a *Attrs) bool {
 	return true
 }
 
-// Event is one change to an object of the resource.
-type Event struct {
-	Type string
-	// Object is the new state, or for Deleted the last state with the deletion revision.
-	Object scheme.Object
-	// Prev is the state before the change (nil for creations).
-	Prev scheme.Object
-	// Rev is the etcd revision of the change.
-	Rev int64
-
-	attrs, prevAttrs *Attrs
-
-	prevOnce  sync.Once
-	prevAtRev scheme.Object
-
-	encMu sync.Mutex
-	enc   map[string][]byte // the encoded watch event, by the type a watcher sees
-}
-
-// encoded returns f's result for this event as a watcher of type typ sees it, computing it once
-// for every watcher that receives the same event.
-func (e *Event) encoded(typ string, f func() ([]byte, error)) ([]byte, error) {
-	e.encMu.Lock()
-	defer e.encMu.Unlock()
-	if b, ok := e.enc[typ]; ok {
-		return b, nil
-	}
-	b, err := f()
-	if err != nil {
-		return nil, err
-	}
-	if e.enc == nil {
-		e.enc = map[string][]byte{}
-	}
-	e.enc[typ] = b
-	return b, nil
-}
-
-// prevWithRev is the previous state stamped with this event's revision: what a watcher whose
-// selector no longer matches receives as a DELETED event.
-func (e *Event) prevWithRev() scheme.Object {
-	e.prevOnce.Do(func() {
-		p := proto.Clone(e.Prev).(scheme.Object)
-		scheme.Meta(p).ResourceVersion = fmt.Sprint(e.Rev)
-		e.prevAtRev = p
-	})
-	return e.prevAtRev
-}
-
 // Config configures a Cache.
 type Config struct {
 	Storage *storage.Storage
@@ -127,8 +79,10 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
+// entry is the current state of one object: decoded, stored and its attributes.
 type entry struct {
-	obj   scheme.Object
+	ref   *objRef
+	raw   []byte
 	attrs *Attrs
 }
 
@@ -216,7 +170,7 @@ func (c *Cache) relist(ctx context.Context) (int64, error) {
 				c.cfg.Logger.Error("undecodable object in etcd, skipped", "key", kv.Key, "err", err)
 				continue
 			}
-			items[kv.Key] = &entry{obj: obj, attrs: c.cfg.Attrs(obj)}
+			items[kv.Key] = &entry{ref: &objRef{obj: obj}, raw: kv.Value, attrs: c.cfg.Attrs(obj)}
 		}
 		if !page.More || len(page.KVs) == 0 {
 			break
@@ -274,22 +228,24 @@ func (c *Cache) apply(b storage.Batch) {
 	defer c.mu.Unlock()
 	for i, se := range b.Events {
 		old := c.items[se.KV.Key]
-		e := &Event{Rev: se.KV.ModRevision}
+		e := &Event{Key: se.KV.Key, Rev: se.KV.ModRevision}
 		if old != nil {
-			e.Prev, e.prevAttrs = old.obj, old.attrs
+			e.prevRaw, e.prevAttrs = old.raw, old.attrs
 		}
 		switch {
 		case se.Type == storage.Put && decoded[i] != nil:
-			e.Object, e.attrs = decoded[i], c.cfg.Attrs(decoded[i])
+			cur := &entry{ref: &objRef{obj: decoded[i]}, raw: se.KV.Value, attrs: c.cfg.Attrs(decoded[i])}
 			e.Type = Modified
 			if old == nil {
 				e.Type = Added
+			} else if sameAttrs(old.attrs, cur.attrs) {
+				cur.attrs = old.attrs // one copy for all the states of an object that share them
 			}
-			c.items[se.KV.Key] = &entry{obj: e.Object, attrs: e.attrs}
+			e.raw, e.attrs, e.obj = cur.raw, cur.attrs, weak.Make(cur.ref)
+			c.items[se.KV.Key] = cur
 		case se.Type == storage.Delete && old != nil:
-			obj := proto.Clone(old.obj).(scheme.Object)
-			scheme.Meta(obj).ResourceVersion = fmt.Sprint(se.KV.ModRevision)
-			e.Type, e.Object, e.attrs = Deleted, obj, old.attrs
+			// The last state with the deletion's revision, decoded when a watcher asks.
+			e.Type, e.raw, e.attrs = Deleted, old.raw, old.attrs
 			delete(c.items, se.KV.Key)
 		default:
 			continue
@@ -375,7 +331,7 @@ func (c *Cache) requestProgress() {
 // Get returns the cached object at key, or nil.
 func (c *Cache) Get(key string) scheme.Object {
 	if e := c.peek(key); e != nil {
-		return e.obj
+		return e.ref.obj
 	}
 	return nil
 }
@@ -396,11 +352,16 @@ func (c *Cache) List(ctx context.Context, minRev int64, keyPrefix string, p Pred
 	sort.Strings(keys)
 	out := make([]scheme.Object, len(keys))
 	for i, k := range keys {
-		out[i] = c.items[k].obj
+		out[i] = c.items[k].ref.obj
 	}
 	rev := c.rev
 	c.mu.RUnlock()
 	return out, rev, nil
+}
+
+// sameAttrs reports whether two states of an object have the same labels and fields.
+func sameAttrs(a, b *Attrs) bool {
+	return a.Namespace == b.Namespace && maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Fields, b.Fields)
 }
 
 // Len returns the number of cached objects.

@@ -5,5 +5,11 @@
 // watcher that asks for, or falls behind to, a revision older than the ring gets ErrExpired and
 // must re-list, as in Kubernetes.
 //
+// Memory: the map holds each object decoded once; the ring holds each change as etcd stored it
+// (its protobuf value, shared with the map) and its selectable attributes, and points at the
+// decoded states and the encoded watch events only weakly. A state is decoded once and shared
+// by every watcher while it is current or anyone is sending it, and decoded again from the ring
+// only for a watcher that reads a change long after it happened.
+//
 // Objects handed out by the cache are shared and must not be modified.
 package watchcache

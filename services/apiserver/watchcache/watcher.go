@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/services/apiserver/storage"
 )
 
 // WatchEvent is what a watcher receives.
@@ -16,7 +17,8 @@ type WatchEvent struct {
 	// Rev is the revision of the change (for a bookmark, the revision the watcher reached).
 	Rev int64
 
-	src *Event // the cache event it comes from; nil for initial and bookmark events
+	src *Event  // the cache event it comes from; nil for initial and bookmark events
+	ref *objRef // holds Object's ref, so that the event shares it while this is in flight
 }
 
 // Encoded returns encode's result for this event, computed once for all the watchers that
@@ -65,7 +67,8 @@ func (c *Cache) Watch(ctx context.Context, rev int64, p Predicate, initial bool)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			w.initial = append(w.initial, WatchEvent{Type: Added, Object: c.items[k].obj, Rev: c.rev})
+			e := c.items[k]
+			w.initial = append(w.initial, WatchEvent{Type: Added, Object: e.ref.obj, Rev: c.rev, ref: e.ref})
 		}
 	}
 	return w, nil
@@ -106,43 +109,68 @@ func (w *Watcher) Next(ctx context.Context, wait time.Duration) ([]WatchEvent, e
 }
 
 // collect gathers the matching events after the cursor and advances it to the cache's revision.
+// The events are taken under the cache's lock, and converted (decoded where need be) after it.
 func (w *Watcher) collect() ([]WatchEvent, <-chan struct{}, error) {
 	c := w.c
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	if w.cursor < c.floor {
+		c.mu.RUnlock()
 		return nil, nil, fmt.Errorf("%w: %d (the oldest kept is %d)", ErrExpired, w.cursor, c.floor)
 	}
 	capacity := len(c.ring)
 	// The ring is sorted by revision: find the first event after the cursor.
 	i := sort.Search(c.n, func(i int) bool { return c.ring[(c.head+i)%capacity].Rev > w.cursor })
-	var out []WatchEvent
+	var evs []*Event
+	if i < c.n {
+		evs = make([]*Event, 0, c.n-i)
+	}
 	for ; i < c.n; i++ {
-		e := c.ring[(c.head+i)%capacity]
-		if ev, ok := w.convert(e); ok {
+		evs = append(evs, c.ring[(c.head+i)%capacity])
+	}
+	w.cursor = c.rev
+	notify := c.notify
+	c.mu.RUnlock()
+	var out []WatchEvent
+	for _, e := range evs {
+		ev, ok, err := w.convert(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
 			out = append(out, ev)
 		}
 	}
-	w.cursor = c.rev
-	return out, c.notify, nil
+	return out, notify, nil
 }
 
 // convert turns a cache event into what this watcher sees: a change that moves an object into
 // or out of the watcher's selection is an Added or a Deleted.
-func (w *Watcher) convert(e *Event) (WatchEvent, bool) {
+func (w *Watcher) convert(e *Event) (WatchEvent, bool, error) {
 	cur := w.pred.Matches(e.attrs)
-	switch e.Type {
-	case Added, Deleted:
-		return WatchEvent{Type: e.Type, Object: e.Object, Rev: e.Rev, src: e}, cur
+	typ := e.Type
+	if typ == Modified {
+		prev := e.prevAttrs != nil && w.pred.Matches(e.prevAttrs)
+		switch {
+		case cur && prev:
+		case cur:
+			typ = Added
+		case prev:
+			return w.event(e, Deleted, e.prevWithRev)
+		default:
+			return WatchEvent{}, false, nil
+		}
 	}
-	prev := e.prevAttrs != nil && w.pred.Matches(e.prevAttrs)
-	switch {
-	case cur && prev:
-		return WatchEvent{Type: Modified, Object: e.Object, Rev: e.Rev, src: e}, true
-	case cur:
-		return WatchEvent{Type: Added, Object: e.Object, Rev: e.Rev, src: e}, true
-	case prev:
-		return WatchEvent{Type: Deleted, Object: e.prevWithRev(), Rev: e.Rev, src: e}, true
+	if !cur {
+		return WatchEvent{}, false, nil
 	}
-	return WatchEvent{}, false
+	return w.event(e, typ, e.object)
+}
+
+// event is e as a watcher sees it, as type typ, with the object load returns.
+func (w *Watcher) event(e *Event, typ string, load func(func(storage.KV) (scheme.Object, error)) (*objRef, error)) (WatchEvent, bool, error) {
+	r, err := load(w.c.cfg.Decode)
+	if err != nil {
+		return WatchEvent{}, false, fmt.Errorf("decode %s at revision %d again: %w", e.Key, e.Rev, err)
+	}
+	return WatchEvent{Type: typ, Object: r.obj, Rev: e.Rev, src: e, ref: r}, true, nil
 }
