@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -317,4 +318,33 @@ spec:
 	if spec := serviceSpec(t, ctl, "holder"); spec.ClusterIP != prefix+".0.50" || spec.Ports[0].NodePort != taken {
 		t.Errorf("holder now %+v", spec)
 	}
+}
+
+// TestServiceUnresolvedTargetPortEvent gives a Service a targetPort name that no container of
+// its Pod has: the Service has no endpoints, and berthctl and the stock kubectl show the
+// endpoints service's Warning Event on it.
+func TestServiceUnresolvedTargetPortEvent(t *testing.T) {
+	srv, ctl, _ := serviceServer(t)
+	manifest := strings.Replace(drainManifest, "replicas: 3", "replicas: 1", 1)
+	manifest = strings.Replace(manifest, "targetPort: http", "targetPort: htp", 1)
+	ctl.RunStdin(t, manifest, "apply", "-f", "-")
+	const want = `Service port "http" (80/TCP) has targetPort "htp", but no container of any selected Pod has a TCP port of that name: the port has no endpoints`
+	waitFor(t, 90*time.Second, "the FailedToResolvePort event", func() (bool, string) {
+		out := ctl.Run(t, "get", "events")
+		return strings.Contains(out, "FailedToResolvePort") && strings.Contains(out, want), out
+	})
+	kubectl := srv.Kubectl(t)
+	out := kubectl.Run(t, "describe", "service", "drain")
+	if !regexp.MustCompile(`Warning\s+FailedToResolvePort\s+.*endpoint-controller\s+` + regexp.QuoteMeta(want)).MatchString(out) {
+		t.Errorf("kubectl describe service drain shows no FailedToResolvePort event:\n%s", out)
+	}
+	if n, out := readyAddresses(t, ctl, "drain"); n != 0 {
+		t.Errorf("%d ready endpoints, want none:\n%s", n, out)
+	}
+	// Fixing the name gives the Service its endpoint.
+	ctl.RunStdin(t, strings.Replace(manifest, "targetPort: htp", "targetPort: http", 1), "apply", "-f", "-")
+	waitFor(t, 30*time.Second, "1 ready endpoint of drain", func() (bool, string) {
+		n, out := readyAddresses(t, ctl, "drain")
+		return n == 1, out
+	})
 }
