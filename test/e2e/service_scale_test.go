@@ -305,6 +305,33 @@ spec:
 			}
 		})
 	}
+	t.Run("an update to a nodePort in use", func(t *testing.T) {
+		other := `apiVersion: v1
+kind: Service
+metadata:
+  name: other
+spec:
+  type: NodePort
+  ports:
+  - port: 80
+`
+		kubectl.RunStdin(t, other, "apply", "-f", "-")
+		own := serviceSpec(t, ctl, "other").Ports[0].NodePort
+		r := kubectl.Exec(t, other+fmt.Sprintf("    nodePort: %d\n", taken), "apply", "-f", "-")
+		want := fmt.Sprintf(`The Service "other" is invalid: spec.ports[0].nodePort: Invalid value: %d: provided port is already allocated`, taken)
+		if r.ExitCode == 0 || !strings.Contains(r.Stderr, want) {
+			t.Errorf("kubectl apply: exit %d\nstdout: %s\nstderr: %s\nwant in stderr: %s", r.ExitCode, r.Stdout, r.Stderr, want)
+		}
+		// The refused update kept its own port, still allocated.
+		if now := serviceSpec(t, ctl, "other").Ports[0].NodePort; now != own {
+			t.Errorf("nodePort of other %d after the refused update, want %d", now, own)
+		}
+		third := strings.Replace(other, "name: other", "name: third", 1) + fmt.Sprintf("    nodePort: %d\n", own)
+		if r := ctl.Exec(t, third, "create", "-f", "-"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "provided port is already allocated") {
+			t.Errorf("a Service asking for other's port %d: exit %d\n%s%s", own, r.ExitCode, r.Stdout, r.Stderr)
+		}
+		ctl.Run(t, "delete", "service", "other")
+	})
 	// None of them exists, and the holder kept its IP and port.
 	var list struct {
 		Items []struct{ Metadata struct{ Name string } }
