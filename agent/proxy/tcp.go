@@ -74,8 +74,9 @@ func (p *tcpProxy) relay(c *net.TCPConn) {
 	var up *net.TCPConn
 	for _, ep := range p.picker.candidates(client) {
 		ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
-		d := net.Dialer{}
-		conn, err := d.DialContext(ctx, "tcp", ep.String())
+		// Dialing the address as it is spares formatting and parsing it again per connection.
+		var d net.Dialer
+		conn, err := d.DialTCP(ctx, "tcp4", netip.AddrPort{}, ep)
 		cancel()
 		if err != nil {
 			p.m.dialErrors.WithLabelValues("TCP").Inc()
@@ -83,7 +84,7 @@ func (p *tcpProxy) relay(c *net.TCPConn) {
 			continue
 		}
 		p.picker.connected(client, ep)
-		up = conn.(*net.TCPConn)
+		up = conn
 		break
 	}
 	if up == nil {
