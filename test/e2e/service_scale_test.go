@@ -66,6 +66,19 @@ spec:
     targetPort: http
 `
 
+// drainClient is a Pod to send requests from, as Pods do, through the host's proxy.
+const drainClient = `apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: sh
+    image: berth-shell:latest
+    command: ["sleep", "3600"]
+`
+
 // load sends GET requests to a URL every interval, each on a new connection, and counts the
 // answers and the failures until it is stopped.
 type load struct {
@@ -161,14 +174,14 @@ func readyAddresses(t *testing.T, ctl *e2eutil.Berthctl, name string) (int, stri
 	return n, r.Stdout + r.Stderr
 }
 
-// TestServiceScaleDownLosesNoRequest sends a request every 20 ms through a Service's ClusterIP
-// while its Deployment is scaled from 3 to 1: the removed Pods leave the Endpoints as they
-// start terminating, the proxy stops sending them new connections, and they keep serving
-// through their shutdown delay, so no request fails.
+// TestServiceScaleDownLosesNoRequest sends a request every 20 ms through a Service's ClusterIP,
+// from the host and from a client Pod, while its Deployment is scaled from 3 to 1: the
+// removed Pods leave the Endpoints as they start terminating, the proxy stops sending them
+// new connections, and they keep serving through their shutdown delay, so no request fails.
 func TestServiceScaleDownLosesNoRequest(t *testing.T) {
 	srv, ctl, _ := serviceServer(t)
 	c := dial(t, srv.GRPCAddr)
-	ctl.RunStdin(t, drainManifest, "apply", "-f", "-")
+	ctl.RunStdin(t, drainManifest+"---\n"+drainClient, "apply", "-f", "-")
 	waitFor(t, 120*time.Second, "3 ready endpoints of drain", func() (bool, string) {
 		n, out := readyAddresses(t, ctl, "drain")
 		return n == 3, out
@@ -186,9 +199,14 @@ func TestServiceScaleDownLosesNoRequest(t *testing.T) {
 		return len(seen) == 3, fmt.Sprint(seen, err)
 	})
 
+	waitRunning(t, ctl, "client")
+	// busybox's wget, until /tmp/stop exists: "ok" or "FAIL <time>" per request.
+	inPod := ctl.Start(t, "exec", "client", "--", "sh", "-c", fmt.Sprintf(
+		`while [ ! -e /tmp/stop ]; do if wget -qO- %s >/dev/null 2>&1; then echo ok; else echo "FAIL $(date +%%T)"; fi; sleep 0.02; done; echo end`, url))
 	l := startLoad(t, url, 20*time.Millisecond)
-	waitFor(t, 10*time.Second, "the load to get answers", func() (bool, string) {
-		return l.answers() >= 50, fmt.Sprint(l.answers())
+	waitFor(t, 20*time.Second, "the loads to get answers", func() (bool, string) {
+		fromPod := strings.Count(inPod.Stdout(), "ok\n")
+		return l.answers() >= 50 && fromPod >= 20, fmt.Sprintf("%d from the host, %d from the Pod; %s", l.answers(), fromPod, inPod.Stderr())
 	})
 	ctl.Run(t, "scale", "deployment/drain", "--replicas=1")
 	waitFor(t, 10*time.Second, "1 ready endpoint of drain", func() (bool, string) {
@@ -207,10 +225,22 @@ func TestServiceScaleDownLosesNoRequest(t *testing.T) {
 		return l.answers() >= before+25, fmt.Sprint(l.answers() - before)
 	})
 	ok, failures, backends := l.result()
-	t.Logf("%d requests answered (by %v), %d failed; the removed Pods took %v to go",
-		ok, backends, len(failures), time.Since(removedAt).Round(time.Second))
+	ctl.Run(t, "exec", "client", "--", "touch", "/tmp/stop")
+	inPod.WaitForOutput(t, "end\n", 20*time.Second)
+	podOK, podFailed := strings.Count(inPod.Stdout(), "ok\n"), strings.Count(inPod.Stdout(), "FAIL")
+	t.Logf("from the host %d requests answered (by %v), %d failed; from the Pod %d answered, %d failed; the removed Pods took %v to go",
+		ok, backends, len(failures), podOK, podFailed, time.Since(removedAt).Round(time.Second))
+	if podFailed > 0 {
+		var failed []string
+		for _, line := range strings.Split(inPod.Stdout(), "\n") {
+			if strings.HasPrefix(line, "FAIL") {
+				failed = append(failed, line)
+			}
+		}
+		t.Errorf("%d of %d requests from the client Pod failed while scaling down:\n%s", podFailed, podOK+podFailed, strings.Join(failed, "\n"))
+	}
 	if len(failures) > 0 {
-		t.Fatalf("%d of %d requests failed while scaling down:\n%s", len(failures), ok+len(failures), strings.Join(failures, "\n"))
+		t.Fatalf("%d of %d requests from the host failed while scaling down:\n%s", len(failures), ok+len(failures), strings.Join(failures, "\n"))
 	}
 	if len(backends) != 3 {
 		t.Errorf("answers came from %v, want the three backends", backends)
