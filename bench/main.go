@@ -42,7 +42,7 @@ func defaultConfig(quick bool) config {
 			fanout:      fanoutConfig{watchers: 100, conns: 4, rate: 200, duration: 5 * time.Second},
 			agent:       agentConfig{pods: 10, hollowNodes: 100},
 			deploy:      deployConfig{replicas: 100, nodes: 10, creators: 16, timeout: 2 * time.Minute},
-			service: serviceConfig{rate: 1000, measure: 2 * time.Second, rounds: 2, warmup: 300 * time.Millisecond, workers: 16,
+			service: serviceConfig{rate: 1000, measure: 2 * time.Second, rounds: 10, warmup: 300 * time.Millisecond, workers: 16,
 				closed: timing{warmup: 200 * time.Millisecond, measure: time.Second}, readyRepeats: 2, readyRate: 500,
 				readyTimeout: time.Minute, settleTimeout: 2 * time.Minute, replicasBefore: 3},
 		}
@@ -55,7 +55,7 @@ func defaultConfig(quick bool) config {
 		fanout:      fanoutConfig{watchers: 1000, conns: 10, rate: 500, duration: 20 * time.Second},
 		agent:       agentConfig{pods: 50, hollowNodes: 1000},
 		deploy:      deployConfig{replicas: 1000, nodes: 100, creators: 16, timeout: 5 * time.Minute},
-		service: serviceConfig{rate: 1000, measure: 10 * time.Second, rounds: 5, warmup: time.Second, workers: 16,
+		service: serviceConfig{rate: 1000, measure: 10 * time.Second, rounds: 25, warmup: time.Second, workers: 16,
 			closed: timing{warmup: 500 * time.Millisecond, measure: 3 * time.Second}, readyRepeats: 5, readyRate: 500,
 			readyTimeout: time.Minute, settleTimeout: 2 * time.Minute, replicasBefore: 3},
 	}

@@ -81,13 +81,24 @@ type svcResult struct {
 }
 
 // svcCompare is one connection mode's load through the ClusterIP and straight to the Pods,
-// with the CPU the berth server process (apiserver, controllers, agent and its proxy) used
-// while each ran.
+// with the CPU used while each ran.
 type svcCompare struct {
-	keepAlive            bool
-	cluster, pod         *loadResult
-	clusterCPU, podCPU   time.Duration
-	clusterWall, podWall time.Duration
+	keepAlive          bool
+	cluster, pod       *loadResult
+	clusterUse, podUse pathUse
+}
+
+// pathUse is the CPU used while one path was loaded: by the berth server process (apiserver,
+// etcd, controllers, agent and its proxy) and by the benchmark's process (the load generator),
+// over wall.
+type pathUse struct {
+	server, generator, wall time.Duration
+}
+
+func (u *pathUse) add(o pathUse) {
+	u.server += o.server
+	u.generator += o.generator
+	u.wall += o.wall
 }
 
 // readyRun is one scale-up: the new Pod, and how long after the watch saw it Ready the
@@ -286,11 +297,9 @@ func (s *svcRun) openLoops(ctx context.Context) error {
 			clusterFirst := round%2 == 0
 			for i := range 2 {
 				if (i == 0) == clusterFirst {
-					cpu, wall := s.cpuOf(func() { p.cmp.cluster.merge(openLoop(ctx, p.cluster, s.cfg.rate, slice, nil)) })
-					p.cmp.clusterCPU, p.cmp.clusterWall = p.cmp.clusterCPU+cpu, p.cmp.clusterWall+wall
+					p.cmp.clusterUse.add(s.cpuOf(func() { p.cmp.cluster.merge(openLoop(ctx, p.cluster, s.cfg.rate, slice, nil)) }))
 				} else {
-					cpu, wall := s.cpuOf(func() { p.cmp.pod.merge(openLoop(ctx, p.pod, s.cfg.rate, slice, nil)) })
-					p.cmp.podCPU, p.cmp.podWall = p.cmp.podCPU+cpu, p.cmp.podWall+wall
+					p.cmp.podUse.add(s.cpuOf(func() { p.cmp.pod.merge(openLoop(ctx, p.pod, s.cfg.rate, slice, nil)) }))
 				}
 			}
 			if err := ctx.Err(); err != nil {
@@ -312,8 +321,8 @@ func (s *svcRun) closedLoops(ctx context.Context) error {
 	for _, ka := range []bool{false, true} {
 		cmp := &svcCompare{keepAlive: ka}
 		cluster, pod := newHTTPTarget([]string{s.clusterURL()}, ka), newHTTPTarget(s.podURLs(), ka)
-		cmp.clusterCPU, cmp.clusterWall = s.cpuOf(func() { cmp.cluster = closedLoop(ctx, cluster, s.cfg.workers, s.cfg.closed) })
-		cmp.podCPU, cmp.podWall = s.cpuOf(func() { cmp.pod = closedLoop(ctx, pod, s.cfg.workers, s.cfg.closed) })
+		cmp.clusterUse = s.cpuOf(func() { cmp.cluster = closedLoop(ctx, cluster, s.cfg.workers, s.cfg.closed) })
+		cmp.podUse = s.cpuOf(func() { cmp.pod = closedLoop(ctx, pod, s.cfg.workers, s.cfg.closed) })
 		cluster.close()
 		pod.close()
 		if err := ctx.Err(); err != nil {
@@ -327,14 +336,16 @@ func (s *svcRun) closedLoops(ctx context.Context) error {
 	return nil
 }
 
-// cpuOf runs fn and returns the CPU the berth server process used meanwhile, and the time.
-func (s *svcRun) cpuOf(fn func()) (cpu, wall time.Duration) {
-	before, _ := readProc(s.server.pid())
+// cpuOf runs fn and returns the CPU the berth server process and this one used meanwhile.
+func (s *svcRun) cpuOf(fn func()) pathUse {
+	server0, _ := readProc(s.server.pid())
+	gen0, _ := readProc(os.Getpid())
 	start := time.Now()
 	fn()
-	wall = time.Since(start)
-	after, _ := readProc(s.server.pid())
-	return after.cpu - before.cpu, wall
+	wall := time.Since(start)
+	server1, _ := readProc(s.server.pid())
+	gen1, _ := readProc(os.Getpid())
+	return pathUse{server: server1.cpu - server0.cpu, generator: gen1.cpu - gen0.cpu, wall: wall}
 }
 
 // readyToTraffic scales the Deployment up by one while the open loop sends through the

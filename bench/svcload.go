@@ -98,8 +98,9 @@ type loadResult struct {
 	// sent requests; ok answered 200; failed did not (errors, timeouts, other statuses).
 	sent, ok, failed int
 	firstErr         error
-	// elapsed is the measured window: for an open loop from the first scheduled send to the
-	// last answer, for a closed loop the window after the warm-up.
+	// elapsed is the measured window: for an open loop from the first scheduled send to one
+	// interval after the last send (the schedule's length when the loop kept up), for a closed
+	// loop the window after the warm-up.
 	elapsed time.Duration
 	// lat holds the latency of every request answered, sorted: for an open loop from its
 	// scheduled send time, for a closed loop from its send.
@@ -147,10 +148,10 @@ func openLoop(ctx context.Context, t *httpTarget, rate int, d time.Duration, on 
 	n := int(d / interval)
 	reqCtx := context.WithoutCancel(ctx)
 	var (
-		mu   sync.Mutex
-		res  = &loadResult{}
-		last time.Time
-		wg   sync.WaitGroup
+		mu       sync.Mutex
+		res      = &loadResult{}
+		lastSent time.Time
+		wg       sync.WaitGroup
 	)
 	start := time.Now()
 	for i := 0; i < n; i++ {
@@ -162,6 +163,7 @@ func openLoop(ctx context.Context, t *httpTarget, rate int, d time.Duration, on 
 			break
 		}
 		res.sent++
+		lastSent = time.Now()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -183,14 +185,11 @@ func openLoop(ctx context.Context, t *httpTarget, rate int, d time.Duration, on 
 			}
 			res.ok++
 			res.lat = append(res.lat, done.Sub(due))
-			if done.After(last) {
-				last = done
-			}
 		}()
 	}
 	wg.Wait()
-	if !last.IsZero() {
-		res.elapsed = last.Sub(start)
+	if res.sent > 0 {
+		res.elapsed = lastSent.Add(interval).Sub(start)
 	}
 	slices.Sort(res.lat)
 	slices.Sort(res.lag)

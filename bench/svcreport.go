@@ -84,30 +84,32 @@ func (r *report) serviceSection(b *bytes.Buffer) {
 	fmt.Fprintf(b, `- **Open loop**: %s req/s, each request sent from its own goroutine at its scheduled time
   whatever became of the earlier ones; latency runs from the scheduled send time to the whole
   answer read (no coordinated omission), so the load generator's own lateness is in it: its
-  send lag is shown. Per connection mode and path, %s of warm-up, then %s measured in %d rounds
-  that alternate the two paths (and which goes first). **Server CPU** is the berth server
+  send lag is shown. Per connection mode and path, %s of warm-up, then %s measured in %d
+  slices of %s that alternate the two paths (and which goes first), so that whatever else
+  the machine runs falls on both alike. **Server CPU** is the berth server
   process's (apiserver, etcd, controllers, agent and its proxy) utime + stime while that path ran;
-  the ClusterIP's minus the Pod IPs' is the proxy's.
+  the ClusterIP's minus the Pod IPs' is the proxy's. **Generator CPU** is the benchmark
+  process's (the load generator's, with the kernel's work for its sockets) over the same time.
 - **Closed loop**: %d workers each sending one request after the other for %s (after %s of
   warm-up): the most requests per second each path serves on this machine, load generator
   included.
 - Berth-testapp logs every request; both paths pay for that alike.
 
-`, fmtInt(int64(c.rate)), c.warmup, c.measure, c.rounds, c.workers, c.closed.measure, c.closed.warmup)
+`, fmtInt(int64(c.rate)), c.warmup, c.measure, c.rounds, c.measure/time.Duration(max(c.rounds, 1)), c.workers, c.closed.measure, c.closed.warmup)
 	if len(s.open) > 0 {
-		t := &table{header: []string{"Open loop", "Connections", "Sent", "Answered/s", "Errors", "p50", "p99", "max", "Send lag p99", "Server CPU", "per request"}, align: "llrrrrrrrrr"}
+		t := &table{header: []string{"Open loop", "Connections", "Sent", "Answered/s", "Errors", "p50", "p99", "max", "Send lag p99", "Server CPU", "per request", "Generator CPU per request"}, align: "llrrrrrrrrrr"}
 		for _, cmp := range s.open {
 			for _, row := range []struct {
-				name     string
-				lr       *loadResult
-				cpu, dur time.Duration
-			}{{"ClusterIP (proxy)", cmp.cluster, cmp.clusterCPU, cmp.clusterWall}, {"Pod IPs (direct)", cmp.pod, cmp.podCPU, cmp.podWall}} {
+				name string
+				lr   *loadResult
+				use  pathUse
+			}{{"ClusterIP (proxy)", cmp.cluster, cmp.clusterUse}, {"Pod IPs (direct)", cmp.pod, cmp.podUse}} {
 				t.add(row.name, connMode(cmp.keepAlive), fmtInt(int64(row.lr.sent)), fmtRate(row.lr.rate()), errorsCell(row.lr),
 					fmtDur(row.lr.pct(0.5)), fmtDur(row.lr.pct(0.99)), fmtDur(row.lr.pct(1)), fmtDur(percentile(row.lr.lag, 0.99)),
-					fmtCPU(row.cpu, row.dur), perRequest(row.cpu, row.lr.sent))
+					fmtCPU(row.use.server, row.use.wall), perRequest(row.use.server, row.lr.sent), perRequest(row.use.generator, row.lr.sent))
 			}
 			t.add("ClusterIP / Pod IPs", connMode(cmp.keepAlive), "", "", "",
-				ratio(cmp.cluster.pct(0.5), cmp.pod.pct(0.5)), ratio(cmp.cluster.pct(0.99), cmp.pod.pct(0.99)), ratio(cmp.cluster.pct(1), cmp.pod.pct(1)), "", "", "")
+				ratio(cmp.cluster.pct(0.5), cmp.pod.pct(0.5)), ratio(cmp.cluster.pct(0.99), cmp.pod.pct(0.99)), ratio(cmp.cluster.pct(1), cmp.pod.pct(1)), "", "", "", "")
 		}
 		t.write(b)
 		b.WriteString("\n")
@@ -116,9 +118,9 @@ func (r *report) serviceSection(b *bytes.Buffer) {
 		t := &table{header: []string{"Closed loop", "Connections", "Workers", "req/s", "Errors", "p50", "p99", "Server CPU", "ClusterIP / Pod IPs req/s"}, align: "llrrrrrrr"}
 		for _, cmp := range s.closed {
 			t.add("ClusterIP (proxy)", connMode(cmp.keepAlive), fmt.Sprint(c.workers), fmtRate(cmp.cluster.rate()), errorsCell(cmp.cluster),
-				fmtDur(cmp.cluster.pct(0.5)), fmtDur(cmp.cluster.pct(0.99)), fmtCPU(cmp.clusterCPU, cmp.clusterWall), percent(cmp.cluster.rate()/cmp.pod.rate()))
+				fmtDur(cmp.cluster.pct(0.5)), fmtDur(cmp.cluster.pct(0.99)), fmtCPU(cmp.clusterUse.server, cmp.clusterUse.wall), percent(cmp.cluster.rate()/cmp.pod.rate()))
 			t.add("Pod IPs (direct)", connMode(cmp.keepAlive), fmt.Sprint(c.workers), fmtRate(cmp.pod.rate()), errorsCell(cmp.pod),
-				fmtDur(cmp.pod.pct(0.5)), fmtDur(cmp.pod.pct(0.99)), fmtCPU(cmp.podCPU, cmp.podWall), "")
+				fmtDur(cmp.pod.pct(0.5)), fmtDur(cmp.pod.pct(0.99)), fmtCPU(cmp.podUse.server, cmp.podUse.wall), "")
 		}
 		t.write(b)
 		b.WriteString("\n")
