@@ -165,7 +165,10 @@ func newStoreWith[T scheme.Object](s *Server, res *scheme.Resource, strat regist
 		Storage:       s.storage,
 		Strategy:      strat,
 		CacheCapacity: s.cfg.CacheCapacity,
-		Logger:        s.cfg.Logger,
+		// Events are the most numerous objects and the least read: Kubernetes keeps them out
+		// of its watch cache; here the cache keeps them as stored, decoded for each read.
+		CacheStoredOnly: res == scheme.Events,
+		Logger:          s.cfg.Logger,
 	})
 	s.runners = append(s.runners, st.Run)
 	s.ready = append(s.ready, st.Ready())

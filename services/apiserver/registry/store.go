@@ -39,7 +39,10 @@ type Options struct {
 	Strategy Strategy
 	// CacheCapacity is the number of events the watch cache keeps.
 	CacheCapacity int
-	Logger        *slog.Logger
+	// CacheStoredOnly keeps the watch cache's objects only as stored (see
+	// watchcache.Config.StoredOnly).
+	CacheStoredOnly bool
+	Logger          *slog.Logger
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
 }
@@ -82,12 +85,13 @@ func New[T scheme.Object](res *scheme.Resource, o Options) *Store[T] {
 		log:      o.Logger.With("resource", res.GroupResource()),
 	}
 	s.cache = watchcache.New(watchcache.Config{
-		Storage:  o.Storage,
-		Prefix:   s.prefix,
-		Decode:   func(kv storage.KV) (scheme.Object, error) { return s.decode(kv) },
-		Attrs:    s.attrs,
-		Capacity: o.CacheCapacity,
-		Logger:   s.log,
+		Storage:    o.Storage,
+		Prefix:     s.prefix,
+		Decode:     func(kv storage.KV) (scheme.Object, error) { return s.decode(kv) },
+		Attrs:      s.attrs,
+		Capacity:   o.CacheCapacity,
+		StoredOnly: o.CacheStoredOnly,
+		Logger:     s.log,
 	})
 	return s
 }
@@ -151,7 +155,7 @@ func (s *Store[T]) attrs(obj scheme.Object) *watchcache.Attrs {
 	if s.res.Namespaced {
 		f["metadata.namespace"] = md.GetNamespace()
 	}
-	return &watchcache.Attrs{Namespace: md.GetNamespace(), Labels: md.GetLabels(), Fields: f}
+	return watchcache.NewAttrs(md.GetNamespace(), md.GetLabels(), f)
 }
 
 // storageErr converts a storage error into the Kubernetes API error for the object name.

@@ -37,13 +37,6 @@ const (
 	Bookmark = "BOOKMARK"
 )
 
-// Attrs are the labels and selectable fields of an object.
-type Attrs struct {
-	Namespace string
-	Labels    labels.Set
-	Fields    fields.Set
-}
-
 // Predicate selects objects by namespace, labels and fields. The zero Predicate selects all.
 type Predicate struct {
 	Namespace string
@@ -59,7 +52,7 @@ func (p Predicate) Matches(a *Attrs) bool {
 	if p.Label != nil && !p.Label.Empty() && !p.Label.Matches(a.Labels) {
 		return false
 	}
-	if p.Field != nil && !p.Field.Empty() && !p.Field.Matches(a.Fields) {
+	if p.Field != nil && !p.Field.Empty() && !p.Field.Matches(&a.Fields) {
 		return false
 	}
 	return true
@@ -76,14 +69,41 @@ type Config struct {
 	Attrs func(scheme.Object) *Attrs
 	// Capacity is the number of events kept for watchers to resume from.
 	Capacity int
-	Logger   *slog.Logger
+	// StoredOnly keeps the current objects only as stored, decoding them for each read: for a
+	// resource written much and read little (Events), which Kubernetes keeps out of its watch
+	// cache altogether. Watchers still share each change's decoding while they send it.
+	StoredOnly bool
+	Logger     *slog.Logger
 }
 
-// entry is the current state of one object: decoded, stored and its attributes.
+// entry is the current state of one object: decoded (unless StoredOnly), as stored at rev,
+// and its attributes.
 type entry struct {
 	ref   *objRef
 	raw   []byte
+	rev   int64
 	attrs *Attrs
+}
+
+// newEntry is the entry of obj, stored as raw at rev.
+func (c *Cache) newEntry(obj scheme.Object, raw []byte, rev int64) *entry {
+	e := &entry{raw: raw, rev: rev, attrs: c.cfg.Attrs(obj)}
+	if !c.cfg.StoredOnly {
+		e.ref = &objRef{obj: obj}
+	}
+	return e
+}
+
+// object returns the entry's object, decoding it when the cache keeps it only as stored.
+func (c *Cache) object(key string, e *entry) (*objRef, error) {
+	if e.ref != nil {
+		return e.ref, nil
+	}
+	obj, err := c.cfg.Decode(storage.KV{Key: key, Value: e.raw, ModRevision: e.rev})
+	if err != nil {
+		return nil, fmt.Errorf("decode %s again: %w", key, err)
+	}
+	return &objRef{obj: obj}, nil
 }
 
 // Cache is the watch cache of one resource.
@@ -170,7 +190,7 @@ func (c *Cache) relist(ctx context.Context) (int64, error) {
 				c.cfg.Logger.Error("undecodable object in etcd, skipped", "key", kv.Key, "err", err)
 				continue
 			}
-			items[kv.Key] = &entry{ref: &objRef{obj: obj}, raw: kv.Value, attrs: c.cfg.Attrs(obj)}
+			items[kv.Key] = c.newEntry(obj, kv.Value, kv.ModRevision)
 		}
 		if !page.More || len(page.KVs) == 0 {
 			break
@@ -234,14 +254,18 @@ func (c *Cache) apply(b storage.Batch) {
 		}
 		switch {
 		case se.Type == storage.Put && decoded[i] != nil:
-			cur := &entry{ref: &objRef{obj: decoded[i]}, raw: se.KV.Value, attrs: c.cfg.Attrs(decoded[i])}
+			cur := c.newEntry(decoded[i], se.KV.Value, se.KV.ModRevision)
 			e.Type = Modified
 			if old == nil {
 				e.Type = Added
 			} else if sameAttrs(old.attrs, cur.attrs) {
 				cur.attrs = old.attrs // one copy for all the states of an object that share them
 			}
-			e.raw, e.attrs, e.obj = cur.raw, cur.attrs, weak.Make(cur.ref)
+			ref := cur.ref
+			if ref == nil {
+				ref = &objRef{obj: decoded[i]} // for the watchers sending it now
+			}
+			e.raw, e.attrs, e.obj = cur.raw, cur.attrs, weak.Make(ref)
 			c.items[se.KV.Key] = cur
 		case se.Type == storage.Delete && old != nil:
 			// The last state with the deletion's revision, decoded when a watcher asks.
@@ -331,7 +355,12 @@ func (c *Cache) requestProgress() {
 // Get returns the cached object at key, or nil.
 func (c *Cache) Get(key string) scheme.Object {
 	if e := c.peek(key); e != nil {
-		return e.ref.obj
+		r, err := c.object(key, e)
+		if err != nil {
+			c.cfg.Logger.Error("watch cache", "err", err)
+			return nil
+		}
+		return r.obj
 	}
 	return nil
 }
@@ -350,18 +379,26 @@ func (c *Cache) List(ctx context.Context, minRev int64, keyPrefix string, p Pred
 		}
 	}
 	sort.Strings(keys)
-	out := make([]scheme.Object, len(keys))
+	entries := make([]*entry, len(keys))
 	for i, k := range keys {
-		out[i] = c.items[k].ref.obj
+		entries[i] = c.items[k]
 	}
 	rev := c.rev
 	c.mu.RUnlock()
+	out := make([]scheme.Object, len(keys))
+	for i, e := range entries {
+		r, err := c.object(keys[i], e)
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i] = r.obj
+	}
 	return out, rev, nil
 }
 
 // sameAttrs reports whether two states of an object have the same labels and fields.
 func sameAttrs(a, b *Attrs) bool {
-	return a.Namespace == b.Namespace && maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Fields, b.Fields)
+	return a.Namespace == b.Namespace && maps.Equal(a.Labels, b.Labels) && a.Fields.Equal(b.Fields)
 }
 
 // Len returns the number of cached objects.

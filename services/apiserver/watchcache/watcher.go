@@ -51,25 +51,38 @@ func (c *Cache) Watch(ctx context.Context, rev int64, p Predicate, initial bool)
 		}
 	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	w := &Watcher{c: c, pred: p, cursor: rev}
 	if rev == 0 {
 		w.cursor = c.rev
 	} else if rev < c.floor {
-		return nil, fmt.Errorf("%w: %d (the oldest kept is %d)", ErrExpired, rev, c.floor)
+		floor := c.floor
+		c.mu.RUnlock()
+		return nil, fmt.Errorf("%w: %d (the oldest kept is %d)", ErrExpired, rev, floor)
 	}
-	if initial {
-		keys := make([]string, 0, len(c.items))
-		for k, e := range c.items {
-			if p.Matches(e.attrs) {
-				keys = append(keys, k)
-			}
+	if !initial {
+		c.mu.RUnlock()
+		return w, nil
+	}
+	keys := make([]string, 0, len(c.items))
+	for k, e := range c.items {
+		if p.Matches(e.attrs) {
+			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			e := c.items[k]
-			w.initial = append(w.initial, WatchEvent{Type: Added, Object: e.ref.obj, Rev: c.rev, ref: e.ref})
+	}
+	sort.Strings(keys)
+	entries := make([]*entry, len(keys))
+	for i, k := range keys {
+		entries[i] = c.items[k]
+	}
+	cur := c.rev
+	c.mu.RUnlock()
+	w.initial = make([]WatchEvent, 0, len(keys))
+	for i, e := range entries {
+		r, err := c.object(keys[i], e)
+		if err != nil {
+			return nil, err
 		}
+		w.initial = append(w.initial, WatchEvent{Type: Added, Object: r.obj, Rev: cur, ref: r})
 	}
 	return w, nil
 }
