@@ -191,7 +191,10 @@ func (s *svcRun) start(ctx context.Context) error {
 		return err
 	}
 	s.res.node = fmt.Sprintf("bench-svc-%d", rand.IntN(1e6))
-	s.res.serviceRange = fmt.Sprintf("10.%d.%d.0/24", 100+rand.IntN(50), rand.IntN(256))
+	// 10.40-89.x.0/24: outside the default range (10.96.0.0/12), which every server and agent
+	// run without --service-cluster-ip-range prunes on lo, outside the e2e tests' 10.150-249
+	// and outside the Pods' network.
+	s.res.serviceRange = fmt.Sprintf("10.%d.%d.0/24", 40+rand.IntN(50), rand.IntN(256))
 	var addrs [3]string
 	for i := range addrs {
 		if addrs[i], err = freeLocalAddr(); err != nil {
