@@ -144,9 +144,34 @@ scaled back and the Pods settle; %d times.
 		t.add("max", "", fmtDur(percentile(ep, 1)), fmtDur(percentile(traffic, 1)), fmtDur(percentile(proxy, 1)), "")
 		t.write(b)
 	}
+	s.limitsNote(b)
 	if s.cleanupErr != "" {
 		fmt.Fprintf(b, "\nCleanup: %s.\n", s.cleanupErr)
 	}
+}
+
+// limitsNote says what the proxy costs per request, from the open loop's CPU figures.
+func (s *svcResult) limitsNote(b *bytes.Buffer) {
+	var parts []string
+	for _, c := range s.open {
+		if c.cluster.sent == 0 || c.pod.sent == 0 || c.clusterUse.wall == 0 {
+			continue
+		}
+		extra := c.clusterUse.server/time.Duration(c.cluster.sent) - c.podUse.server/time.Duration(c.pod.sent)
+		parts = append(parts, fmt.Sprintf("%s per request with %s (%.2f cores at %s req/s)",
+			fmtMicros(extra), connMode(c.keepAlive), extra.Seconds()*float64(s.cfg.rate), fmtInt(int64(s.cfg.rate))))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n**What limits it.** The proxy costs the berth server %s: the ClusterIP's server CPU per request minus the Pod IPs'. ", strings.Join(parts, ", "))
+	b.WriteString("A new connection through it is a second TCP connection, from the host through the Docker bridge and its netfilter rules to the Pod, two goroutines splicing the two directions and two half-closes; with keep-alive, two splices and two wake-ups of the server process per request. In a perf profile of the server under the open loop of new connections (taken while developing this benchmark) the time is the kernel's (connect, splice, shutdown and the packets they process) and the Go runtime's thread wake-ups (futex, nanosleep, epoll), hardly the proxy's own code, which a Go benchmark puts at tens of microseconds per connection (`go test -bench TCPRelay ./agent/proxy/`). ")
+	b.WriteString("On a machine whose CPUs are busy, each of those wake-ups waits for a CPU, which is where the ClusterIP's tail comes from; the closed loop shows how many requests per second the whole path, load generator and Pods included, can serve here.\n")
+}
+
+// fmtMicros writes a duration in microseconds.
+func fmtMicros(d time.Duration) string {
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 }
 
 // errorsCell is a load run's failed requests, with the first error when there was one.
