@@ -28,11 +28,13 @@ func serviceServer(t *testing.T) (*e2eutil.Server, *e2eutil.Berthctl, string) {
 	e2eutil.RequireImages(t, "berth-pause:latest", "berth-testapp:latest", "berth-shell:latest")
 	node := fmt.Sprintf("e2e-svc-%d", rand.IntN(1e6))
 	svcRange := fmt.Sprintf("10.%d.0.0/16", 150+rand.IntN(100))
+	// Registered before the server starts, so that it runs after the server has stopped
+	// (cleanups run last in, first out): a running agent would re-create what it removes.
+	removeAgentContainers(t, node)
 	srv := e2eutil.StartServer(t, e2eutil.ServerOptions{Args: []string{
 		"--agent", "--runtime", "docker", "--node-name", node, "--agent-addr", e2eutil.FreeAddr(t),
 		"--service-cluster-ip-range", svcRange,
 	}})
-	removeAgentContainers(t, node)
 	ctl := srv.Berthctl(t)
 	waitNodeReady(t, ctl, node)
 	return srv, ctl, node
