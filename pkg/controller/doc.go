@@ -10,6 +10,10 @@
 //	factory.Start(ctx)
 //	return c.Run(ctx) // waits for the informers' caches, then works until ctx ends
 //
+// Each controller package has a New that builds it on a shared informer.Factory (the
+// controller manager runs them all on one), and a Run for running it alone, which is
+// RunStandalone: an informer factory and Event recorders of its own, stopped with it.
+//
 // # The reconcile contract
 //
 // reconcile(ctx, key) gets a key, "namespace/name" (or "name" for cluster-scoped objects), never

@@ -12,7 +12,6 @@ import (
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/controller"
 	"github.com/berth-dev/berth/pkg/events"
-	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/leaderelection"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 )
@@ -81,15 +80,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 // runTerm runs the controller on informers of its own until ctx ends.
 func runTerm(ctx context.Context, c *client.Client, opts Options) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := informer.NewFactory(c, informer.Options{Logger: opts.Logger})
-	e := New(c, f, opts)
-	f.Start(ctx)
-	err := e.Run(ctx)
-	cancel()
-	f.Wait()
-	return err
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		return New(c, env.Factory, opts)
+	})
 }
 
 // unchecked registers controller metrics without descriptors, so that they can share a

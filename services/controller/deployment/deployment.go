@@ -82,6 +82,18 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 // Run reconciles until ctx ends (see controller.Controller.Run).
 func (dc *Controller) Run(ctx context.Context) error { return dc.ctrl.Run(ctx) }
 
+// Run runs the Deployment controller through c until ctx ends, with its own informers and,
+// when opts.Recorder is nil, its own Event recorder (see controller.RunStandalone). Embedders
+// that run several controllers share one informer.Factory and call New instead.
+func Run(ctx context.Context, c *client.Client, opts Options) error {
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		if opts.Recorder == nil {
+			opts.Recorder = env.Recorder(Name)
+		}
+		return New(c, env.Factory, opts)
+	})
+}
+
 // replicaSetKeys maps a ReplicaSet to its controlling Deployment, or, for an orphan, to
 // every Deployment of its namespace that selects it (one of them may adopt it).
 func (dc *Controller) replicaSetKeys(obj scheme.Object) []string {

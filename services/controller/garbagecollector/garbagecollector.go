@@ -90,16 +90,11 @@ func noKeys(scheme.Object) []string { return nil }
 // view), then reconciles until ctx ends (see controller.Controller.Run).
 func (gc *GarbageCollector) Run(ctx context.Context) error { return gc.ctrl.Run(ctx) }
 
-// Run runs the garbage collector through c until ctx ends, with informers of its own.
-// Embedders that run several controllers share one informer.Factory and call New instead.
+// Run runs the garbage collector through c until ctx ends, with informers of its own (see
+// controller.RunStandalone). Embedders that run several controllers share one
+// informer.Factory and call New instead.
 func Run(ctx context.Context, c *client.Client, opts Options) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := informer.NewFactory(c, informer.Options{Logger: opts.Logger})
-	gc := New(c, f, opts)
-	f.Start(ctx)
-	err := gc.Run(ctx)
-	cancel()
-	f.Wait()
-	return err
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		return New(c, env.Factory, opts)
+	})
 }

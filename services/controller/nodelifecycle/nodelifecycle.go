@@ -143,36 +143,18 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 func (n *Controller) Run(ctx context.Context) error { return n.ctrl.Run(ctx) }
 
 // Run runs the controller through c until ctx ends, with its own informers and, when the
-// recorders are nil, its own Event recorders. Embedders that run several controllers share
-// one informer.Factory and call New instead.
+// recorders are nil, its own Event recorders (see controller.RunStandalone). Embedders that
+// run several controllers share one informer.Factory and call New instead.
 func Run(ctx context.Context, c *client.Client, opts Options) error {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait() // the recorders, after cancel
-	defer cancel()
-	recorder := func(component string) *events.Recorder {
-		r := events.New(corev1.NewEventServiceClient(c.Conn()), component, "", log)
-		wg.Add(1)
-		go func() { defer wg.Done(); r.Run(ctx) }()
-		return r
-	}
-	if opts.Recorder == nil {
-		opts.Recorder = recorder(Name)
-	}
-	if opts.EvictionRecorder == nil {
-		opts.EvictionRecorder = recorder(EvictionComponent)
-	}
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	n := New(c, f, opts)
-	f.Start(ctx)
-	err := n.Run(ctx)
-	cancel()
-	f.Wait()
-	return err
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		if opts.Recorder == nil {
+			opts.Recorder = env.Recorder(Name)
+		}
+		if opts.EvictionRecorder == nil {
+			opts.EvictionRecorder = env.Recorder(EvictionComponent)
+		}
+		return New(c, env.Factory, opts)
+	})
 }
 
 // zonesChanged reconciles every Node when the zones' states changed, since what they allow

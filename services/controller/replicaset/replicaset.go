@@ -117,35 +117,19 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 func (r *Controller) Run(ctx context.Context) error { return r.ctrl.Run(ctx) }
 
 // Run runs the controller of opts.Resource through c until ctx ends, with its own informers
-// and, when opts.Recorder is nil, its own Event recorder. Embedders that run several
-// controllers share one informer.Factory and call New instead.
+// and, when opts.Recorder is nil, its own Event recorder (see controller.RunStandalone).
+// Embedders that run several controllers share one informer.Factory and call New instead.
 func Run(ctx context.Context, c *client.Client, opts Options) error {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var done chan struct{}
-	if opts.Recorder == nil {
-		component := ReplicaSetComponent
-		if opts.Resource == scheme.ReplicationControllers {
-			component = ReplicationControllerComponent
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		if opts.Recorder == nil {
+			component := ReplicaSetComponent
+			if opts.Resource == scheme.ReplicationControllers {
+				component = ReplicationControllerComponent
+			}
+			opts.Recorder = env.Recorder(component)
 		}
-		opts.Recorder = events.New(corev1.NewEventServiceClient(c.Conn()), component, "", log)
-		done = make(chan struct{})
-		go func() { defer close(done); opts.Recorder.Run(ctx) }()
-	}
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	r := New(c, f, opts)
-	f.Start(ctx)
-	err := r.Run(ctx)
-	cancel()
-	f.Wait()
-	if done != nil {
-		<-done
-	}
-	return err
+		return New(c, env.Factory, opts)
+	})
 }
 
 // noKeys enqueues nothing.
