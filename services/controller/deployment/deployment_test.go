@@ -4,38 +4,27 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/berth-dev/berth/pkg/client"
+	"github.com/berth-dev/berth/pkg/controller"
 	"github.com/berth-dev/berth/pkg/controllerref"
-	"github.com/berth-dev/berth/pkg/events"
-	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/pkg/testlog"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
-	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/controller/deployment"
 	"github.com/berth-dev/berth/services/controller/replicaset"
 )
 
 const ns = "default"
-
-// tWriter sends logs to the test's log.
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
 
 // env is an apiserver with the Deployment and ReplicaSet controllers running against it.
 type env struct {
@@ -46,45 +35,17 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	c, err := client.Dial(context.Background(), apiservertest.Start(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	rec := events.New(corev1.NewEventServiceClient(c.Conn()), deployment.Name, "", log)
-	dc := deployment.New(c, f, deployment.Options{Logger: log, Recorder: rec})
-	rc := replicaset.New(c, f, replicaset.Options{Logger: log})
-	var wg sync.WaitGroup
-	f.Start(ctx)
-	for _, run := range []func(context.Context) error{dc.Run, rc.Run, func(ctx context.Context) error { rec.Run(ctx); return nil }} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}()
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		f.Wait()
-		c.Close()
+	c, ctx := controllertest.Start(t)
+	log := testlog.NewAt(t, slog.LevelInfo)
+	controllertest.Go(t, ctx, "deployment controller", func(ctx context.Context) error {
+		return controller.RunStandalone(ctx, c, log, func(env controller.Env) controller.Runner {
+			return controllertest.Together(
+				deployment.New(c, env.Factory, deployment.Options{Logger: log, Recorder: env.Recorder(deployment.Name)}),
+				replicaset.New(c, env.Factory, replicaset.Options{Logger: log}),
+			)
+		})
 	})
 	return &env{t: t, c: c, ctx: ctx}
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func newDeployment(name string, replicas int32, image string) *appsv1.Deployment {
@@ -170,15 +131,6 @@ func (e *env) pods(name string) []*corev1.Pod {
 	return out
 }
 
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.GetStatus().GetConditions() {
-		if c.GetType() == "Ready" {
-			return c.GetStatus() == "True"
-		}
-	}
-	return false
-}
-
 // kubelet plays the node agent: it makes up to n Pods of app=name Running and Ready (all
 // when n < 0) and returns how many it made ready.
 func (e *env) kubelet(name string, n int) int {
@@ -188,16 +140,13 @@ func (e *env) kubelet(name string, n int) int {
 		if n >= 0 && done >= n {
 			break
 		}
-		if ready(p) || p.GetMetadata().GetDeletionTimestamp() != nil {
+		if controllertest.IsReady(p) || p.GetMetadata().GetDeletionTimestamp() != nil {
 			continue
 		}
-		p.Status = &corev1.PodStatus{Phase: "Running", Conditions: []*corev1.PodCondition{{
-			Type: "Ready", Status: "True", LastTransitionTime: timestamppb.New(time.Now().Add(-time.Second).Truncate(time.Second)),
-		}}}
-		if _, err := e.c.Resource(scheme.Pods).UpdateStatus(e.ctx, p); err != nil && !kerrors.IsNotFound(err) && !kerrors.IsConflict(err) {
-			e.t.Fatalf("update pod status: %v", err)
+		since := time.Now().Add(-time.Second).Truncate(time.Second)
+		if controllertest.SetRunning(e.ctx, e.t, e.c, ns, p.GetMetadata().GetName(), controllertest.Running{Ready: true, Since: since}) {
+			done++
 		}
-		done++
 	}
 	return done
 }
@@ -257,7 +206,7 @@ func (e *env) onlyRS(d *appsv1.Deployment) *appsv1.ReplicaSet {
 func TestCreateMakesAReplicaSetAndReportsAvailability(t *testing.T) {
 	e := setup(t)
 	d := e.create(newDeployment("web", 3, "berth-testapp:v1"))
-	eventually(t, "a replica set with 3 pods", func() bool {
+	controllertest.Eventually(t, "a replica set with 3 pods", func() bool {
 		return len(e.replicaSets(d)) == 1 && len(e.pods("web")) == 3
 	})
 	rs := e.onlyRS(d)
@@ -288,15 +237,15 @@ func TestCreateMakesAReplicaSetAndReportsAvailability(t *testing.T) {
 			t.Errorf("pod %s labels %v", p.GetMetadata().GetName(), p.GetMetadata().GetLabels())
 		}
 	}
-	eventually(t, "deployment revision 1", func() bool {
+	controllertest.Eventually(t, "deployment revision 1", func() bool {
 		return e.get("web").GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"] == "1"
 	})
-	eventually(t, "Available False before the pods are ready", func() bool {
+	controllertest.Eventually(t, "Available False before the pods are ready", func() bool {
 		return hasCondition(e.get("web"), "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
 	})
 
 	e.kubelet("web", -1)
-	eventually(t, "the deployment to be complete", func() bool { return complete(e.get("web")) })
+	controllertest.Eventually(t, "the deployment to be complete", func() bool { return complete(e.get("web")) })
 	cur := e.get("web")
 	st := cur.GetStatus()
 	if st.GetReadyReplicas() != 3 || st.GetUnavailableReplicas() != 0 || st.GetObservedGeneration() != cur.GetMetadata().GetGeneration() {
@@ -306,10 +255,10 @@ func TestCreateMakesAReplicaSetAndReportsAvailability(t *testing.T) {
 		t.Errorf("Available %v", condition(cur, "Available"))
 	}
 	want := fmt.Sprintf("ReplicaSet %q has successfully progressed.", rs.GetMetadata().GetName())
-	eventually(t, "Progressing NewReplicaSetAvailable", func() bool {
+	controllertest.Eventually(t, "Progressing NewReplicaSetAvailable", func() bool {
 		return hasCondition(e.get("web"), "Progressing", "True", "NewReplicaSetAvailable", want)
 	})
-	eventually(t, "a ScalingReplicaSet event", func() bool {
+	controllertest.Eventually(t, "a ScalingReplicaSet event", func() bool {
 		return e.hasEvent("web", "ScalingReplicaSet", fmt.Sprintf("Scaled up replica set %s from 0 to 3", rs.GetMetadata().GetName()))
 	})
 }
@@ -324,7 +273,7 @@ func (e *env) rollOut(name string, maxPods, minReady int) {
 		pods := e.pods(name)
 		nReady := 0
 		for _, p := range pods {
-			if ready(p) && p.GetMetadata().GetDeletionTimestamp() == nil {
+			if controllertest.IsReady(p) && p.GetMetadata().GetDeletionTimestamp() == nil {
 				nReady++
 			}
 		}
@@ -352,9 +301,9 @@ func (e *env) rollOut(name string, maxPods, minReady int) {
 func TestRollingUpdateAndUndo(t *testing.T) {
 	e := setup(t)
 	d := e.create(newDeployment("web", 3, "berth-testapp:v1"))
-	eventually(t, "3 pods", func() bool { return len(e.pods("web")) == 3 })
+	controllertest.Eventually(t, "3 pods", func() bool { return len(e.pods("web")) == 3 })
 	e.kubelet("web", -1)
-	eventually(t, "the first rollout", func() bool { return complete(e.get("web")) })
+	controllertest.Eventually(t, "the first rollout", func() bool { return complete(e.get("web")) })
 	first := e.onlyRS(d)
 	oldTemplate := proto.Clone(e.get("web").GetSpec().GetTemplate()).(*corev1.PodTemplateSpec)
 
@@ -373,7 +322,7 @@ func TestRollingUpdateAndUndo(t *testing.T) {
 			second = rs
 		}
 	}
-	eventually(t, "the old replica set at 0", func() bool {
+	controllertest.Eventually(t, "the old replica set at 0", func() bool {
 		return e.replicaSets(d)[first.GetMetadata().GetName()].GetSpec().GetReplicas() == 0
 	})
 	if got := second.GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"]; got != "2" {
@@ -382,10 +331,10 @@ func TestRollingUpdateAndUndo(t *testing.T) {
 	if got := second.GetMetadata().GetAnnotations()["kubernetes.io/change-cause"]; got != "image v2" {
 		t.Errorf("new replica set change-cause %q", got)
 	}
-	eventually(t, "deployment revision 2", func() bool {
+	controllertest.Eventually(t, "deployment revision 2", func() bool {
 		return e.get("web").GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"] == "2"
 	})
-	eventually(t, "scale-down events", func() bool {
+	controllertest.Eventually(t, "scale-down events", func() bool {
 		return e.hasEvent("web", "ScalingReplicaSet", fmt.Sprintf("Scaled down replica set %s from 1 to 0", first.GetMetadata().GetName()))
 	})
 
@@ -396,11 +345,11 @@ func TestRollingUpdateAndUndo(t *testing.T) {
 	if len(rss) != 2 {
 		t.Fatalf("%d replica sets after the undo, want the same 2", len(rss))
 	}
-	eventually(t, "the first replica set back as revision 3", func() bool {
+	controllertest.Eventually(t, "the first replica set back as revision 3", func() bool {
 		a := e.replicaSets(d)[first.GetMetadata().GetName()].GetMetadata().GetAnnotations()
 		return a["deployment.kubernetes.io/revision"] == "3" && a["deployment.kubernetes.io/revision-history"] == "1"
 	})
-	eventually(t, "the second replica set at 0 and deployment revision 3", func() bool {
+	controllertest.Eventually(t, "the second replica set at 0 and deployment revision 3", func() bool {
 		return e.replicaSets(d)[second.GetMetadata().GetName()].GetSpec().GetReplicas() == 0 &&
 			e.get("web").GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"] == "3"
 	})
@@ -411,31 +360,31 @@ func TestRollingUpdateAndUndo(t *testing.T) {
 func TestPauseStopsTheRollout(t *testing.T) {
 	e := setup(t)
 	d := e.create(newDeployment("web", 2, "berth-testapp:v1"))
-	eventually(t, "2 pods", func() bool { return len(e.pods("web")) == 2 })
+	controllertest.Eventually(t, "2 pods", func() bool { return len(e.pods("web")) == 2 })
 	e.kubelet("web", -1)
-	eventually(t, "the first rollout", func() bool { return complete(e.get("web")) })
+	controllertest.Eventually(t, "the first rollout", func() bool { return complete(e.get("web")) })
 
 	e.change("web", func(d *appsv1.Deployment) {
 		d.Spec.Paused = true
 		d.Spec.Template.Spec.Containers[0].Image = "berth-testapp:v2"
 	})
-	eventually(t, "Progressing DeploymentPaused", func() bool {
+	controllertest.Eventually(t, "Progressing DeploymentPaused", func() bool {
 		return hasCondition(e.get("web"), "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
 	})
 	// Scaling still works while paused; the template does not roll out.
 	e.change("web", func(d *appsv1.Deployment) { d.Spec.Replicas = proto.Int32(3) })
-	eventually(t, "the paused deployment scaled to 3", func() bool {
+	controllertest.Eventually(t, "the paused deployment scaled to 3", func() bool {
 		return e.onlyRS(d).GetSpec().GetReplicas() == 3 && e.get("web").GetStatus().GetObservedGeneration() == e.get("web").GetMetadata().GetGeneration()
 	})
 	if n := len(e.replicaSets(d)); n != 1 {
 		t.Fatalf("%d replica sets while paused, want 1", n)
 	}
-	eventually(t, "3 pods", func() bool { return len(e.pods("web")) == 3 })
+	controllertest.Eventually(t, "3 pods", func() bool { return len(e.pods("web")) == 3 })
 	e.kubelet("web", -1)
-	eventually(t, "3 available", func() bool { return e.get("web").GetStatus().GetAvailableReplicas() == 3 })
+	controllertest.Eventually(t, "3 available", func() bool { return e.get("web").GetStatus().GetAvailableReplicas() == 3 })
 
 	e.change("web", func(d *appsv1.Deployment) { d.Spec.Paused = false })
-	eventually(t, "a second replica set after resuming", func() bool { return len(e.replicaSets(d)) == 2 })
+	controllertest.Eventually(t, "a second replica set after resuming", func() bool { return len(e.replicaSets(d)) == 2 })
 	e.rollOut("web", 4, 3)
 	if c := condition(e.get("web"), "Progressing"); c.GetReason() == "DeploymentPaused" {
 		t.Errorf("Progressing still %v after resuming", c)
@@ -449,9 +398,9 @@ func TestRecreate(t *testing.T) {
 	nd := newDeployment("batch", 2, "berth-testapp:v1")
 	nd.Spec.Strategy = &appsv1.DeploymentStrategy{Type: "Recreate"}
 	d := e.create(nd)
-	eventually(t, "2 pods", func() bool { return len(e.pods("batch")) == 2 })
+	controllertest.Eventually(t, "2 pods", func() bool { return len(e.pods("batch")) == 2 })
 	e.kubelet("batch", -1)
-	eventually(t, "the first rollout", func() bool { return complete(e.get("batch")) })
+	controllertest.Eventually(t, "the first rollout", func() bool { return complete(e.get("batch")) })
 	first := e.onlyRS(d)
 
 	e.change("batch", func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "berth-testapp:v2" })
@@ -498,7 +447,7 @@ func TestRevisionHistoryLimit(t *testing.T) {
 		}
 		e.rollOut("web", 2, 0)
 	}
-	eventually(t, "2 replica sets (new and one old)", func() bool { return len(e.replicaSets(d)) == 2 })
+	controllertest.Eventually(t, "2 replica sets (new and one old)", func() bool { return len(e.replicaSets(d)) == 2 })
 	revs := map[string]bool{}
 	for _, rs := range e.replicaSets(d) {
 		revs[rs.GetMetadata().GetAnnotations()["deployment.kubernetes.io/revision"]] = true
@@ -518,17 +467,17 @@ func TestProgressDeadlineExceeded(t *testing.T) {
 		MaxSurge: structpb.NewNumberValue(1), MaxUnavailable: structpb.NewNumberValue(0),
 	}}
 	d := e.create(nd)
-	eventually(t, "a replica set", func() bool { return len(e.replicaSets(d)) == 1 })
+	controllertest.Eventually(t, "a replica set", func() bool { return len(e.replicaSets(d)) == 1 })
 	name := e.onlyRS(d).GetMetadata().GetName()
 	// Created, then progressing as the Pods are created (never Ready): either reason.
-	eventually(t, "Progressing True", func() bool {
+	controllertest.Eventually(t, "Progressing True", func() bool {
 		cur := e.get("stuck")
 		return hasCondition(cur, "Progressing", "True", "NewReplicaSetCreated", fmt.Sprintf("Created new replica set %q", name)) ||
 			hasCondition(cur, "Progressing", "True", "ReplicaSetUpdated", fmt.Sprintf("ReplicaSet %q is progressing.", name)) ||
 			hasCondition(cur, "Progressing", "False", "ProgressDeadlineExceeded", "")
 	})
 	start := time.Now()
-	eventually(t, "ProgressDeadlineExceeded", func() bool {
+	controllertest.Eventually(t, "ProgressDeadlineExceeded", func() bool {
 		return hasCondition(e.get("stuck"), "Progressing", "False", "ProgressDeadlineExceeded", fmt.Sprintf("ReplicaSet %q has timed out progressing.", name))
 	})
 	if time.Since(start) > 10*time.Second {

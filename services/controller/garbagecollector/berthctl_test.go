@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/pkg/ctl"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 )
 
 // berthctl runs berthctl against the test's apiserver and fails the test unless it exits 0.
@@ -44,5 +45,5 @@ func TestBerthctlDeleteCascades(t *testing.T) {
 	}
 
 	e.berthctl("delete", "rs", "bg")
-	eventually(t, "the Pods to be collected after --cascade=background", func() bool { return allGone(e, bgPods) })
+	controllertest.Eventually(t, "the Pods to be collected after --cascade=background", func() bool { return allGone(e, bgPods) })
 }

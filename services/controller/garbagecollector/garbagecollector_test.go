@@ -14,6 +14,7 @@ import (
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 )
 
 const hold = "example.com/hold"
@@ -29,7 +30,7 @@ func TestBackgroundDeletionCollectsDependents(t *testing.T) {
 	if !e.gone(rs) {
 		t.Fatal("a Background delete must remove the owner at once")
 	}
-	eventually(t, "the ReplicaSet's Pods to be collected", func() bool { return allGone(e, pods) })
+	controllertest.Eventually(t, "the ReplicaSet's Pods to be collected", func() bool { return allGone(e, pods) })
 	if e.gone(kept[0]) {
 		t.Error("the Pod of another ReplicaSet was collected")
 	}
@@ -44,7 +45,7 @@ func TestForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 	loose := e.pod("default", "loose", []string{hold}, ref(rs, false, false))
 
 	e.delete(rs, "Foreground")
-	eventually(t, "the dependents to be deleted", func() bool {
+	controllertest.Eventually(t, "the dependents to be deleted", func() bool {
 		return allGone(e, pods) &&
 			e.get(scheme.Pods, "default", "held").GetMetadata().GetDeletionTimestamp() != nil &&
 			e.get(scheme.Pods, "default", "loose").GetMetadata().GetDeletionTimestamp() != nil
@@ -55,12 +56,12 @@ func TestForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 	}
 
 	e.removeFinalizer(held, hold)
-	eventually(t, "the ReplicaSet to go once its blocking Pod is gone", func() bool { return e.gone(rs) })
+	controllertest.Eventually(t, "the ReplicaSet to go once its blocking Pod is gone", func() bool { return e.gone(rs) })
 	if e.gone(loose) {
 		t.Error("the non-blocking Pod went although its finalizer holds it")
 	}
 	e.removeFinalizer(loose, hold)
-	eventually(t, "the non-blocking Pod to go", func() bool { return e.gone(loose) })
+	controllertest.Eventually(t, "the non-blocking Pod to go", func() bool { return e.gone(loose) })
 }
 
 // TestForegroundDeletionReleasesSharedDependents: a dependent with another owner is not
@@ -72,7 +73,7 @@ func TestForegroundDeletionReleasesSharedDependents(t *testing.T) {
 	shared := e.pod("default", "shared", nil, ref(rs, true, true), ref(other, false, false))
 
 	e.delete(rs, "Foreground")
-	eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
+	controllertest.Eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
 	if uids := e.ownerUIDs(shared); !slices.Equal(uids, []string{other.GetMetadata().GetUid()}) {
 		t.Errorf("the shared Pod's owners are %v, want only the other ReplicaSet", uids)
 	}
@@ -86,7 +87,7 @@ func TestOrphanDeletionKeepsDependents(t *testing.T) {
 	shared := e.pod("default", "shared", nil, ref(rs, true, true), ref(other, false, false))
 
 	e.delete(rs, "Orphan")
-	eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
+	controllertest.Eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
 	for _, p := range pods {
 		if uids := e.ownerUIDs(p); len(uids) != 0 {
 			t.Errorf("Pod %s still has ownerReferences %v", p.GetMetadata().GetName(), uids)
@@ -136,7 +137,7 @@ func TestForegroundDeletionCascadesBottomUp(t *testing.T) {
 	watch(scheme.Deployments)
 
 	e.delete(d, "Foreground")
-	eventually(t, "the ReplicaSet to be deleted in the foreground", func() bool {
+	controllertest.Eventually(t, "the ReplicaSet to be deleted in the foreground", func() bool {
 		live := e.get(scheme.ReplicaSets, "default", "web-5d4f8")
 		return live != nil && slices.Contains(live.GetMetadata().GetFinalizers(), "foregroundDeletion") &&
 			e.get(scheme.Pods, "default", "held").GetMetadata().GetDeletionTimestamp() != nil
@@ -145,8 +146,8 @@ func TestForegroundDeletionCascadesBottomUp(t *testing.T) {
 		t.Fatal("the Deployment went before its ReplicaSet")
 	}
 	e.removeFinalizer(held, hold)
-	eventually(t, "the Deployment to go", func() bool { return e.gone(d) })
-	eventually(t, "the watches to see every deletion", func() bool {
+	controllertest.Eventually(t, "the Deployment to go", func() bool { return e.gone(d) })
+	controllertest.Eventually(t, "the watches to see every deletion", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(deleted) == len(pods)+2
@@ -171,7 +172,7 @@ func TestDependentWithAnotherOwnerLoses(t *testing.T) {
 	p := e.pod("default", "shared", nil, ref(a, true, true), ref(b, false, false))
 
 	e.delete(a, "Background")
-	eventually(t, "the dangling ownerReference to be removed", func() bool {
+	controllertest.Eventually(t, "the dangling ownerReference to be removed", func() bool {
 		return slices.Equal(e.ownerUIDs(p), []string{b.GetMetadata().GetUid()})
 	})
 	if e.gone(p) {
@@ -188,7 +189,7 @@ func TestOwnersThatNeverExisted(t *testing.T) {
 	renamed := &metav1.OwnerReference{ApiVersion: "apps/v1", Kind: "ReplicaSet", Name: "impostor", Uid: uuid.NewString()}
 	p1 := e.pod("default", "orphan-1", nil, never)
 	p2 := e.pod("default", "orphan-2", nil, renamed)
-	eventually(t, "the dependents of owners that never existed to go", func() bool { return e.gone(p1) && e.gone(p2) })
+	controllertest.Eventually(t, "the dependents of owners that never existed to go", func() bool { return e.gone(p1) && e.gone(p2) })
 	if e.gone(impostor) {
 		t.Fatal("the object whose name a dangling reference used was deleted")
 	}
@@ -207,7 +208,7 @@ func TestDependentOfANewOwnerIsKept(t *testing.T) {
 	rs := e.replicaSet("default", "fresh")
 	kept = append(kept, e.pods(rs, "fresh", 3)...)
 	sentinel := e.pod("default", "sentinel", nil, &metav1.OwnerReference{ApiVersion: "v1", Kind: "ConfigMap", Name: "nope", Uid: uuid.NewString()})
-	eventually(t, "the sentinel to be collected", func() bool { return e.gone(sentinel) })
+	controllertest.Eventually(t, "the sentinel to be collected", func() bool { return e.gone(sentinel) })
 	for _, p := range kept {
 		if e.gone(p) {
 			t.Errorf("Pod %s was collected although its owner exists", p.GetMetadata().GetName())
@@ -226,7 +227,7 @@ func TestNodeLeaseGoesWithTheNode(t *testing.T) {
 	other := e.create(&coordinationv1.Lease{Metadata: &metav1.ObjectMeta{Namespace: "kube-node-lease", Name: "node-2"}, Spec: &coordinationv1.LeaseSpec{HolderIdentity: &holder}})
 
 	e.delete(node, "")
-	eventually(t, "the Node's Lease to go", func() bool { return e.gone(lease) })
+	controllertest.Eventually(t, "the Node's Lease to go", func() bool { return e.gone(lease) })
 	if e.gone(other) {
 		t.Error("a Lease without owner was deleted")
 	}
@@ -246,7 +247,7 @@ func TestStartCatchesUp(t *testing.T) {
 	e.delete(fg, "Foreground")
 
 	e.startGC()
-	eventually(t, "the dependents of the deleted owners to go", func() bool {
+	controllertest.Eventually(t, "the dependents of the deleted owners to go", func() bool {
 		return allGone(e, bgPods) && allGone(e, fgPods) && e.gone(fg)
 	})
 	for _, p := range keptPods {

@@ -3,9 +3,7 @@ package garbagecollector_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,28 +11,21 @@ import (
 
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/pkg/testlog"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/controller/garbagecollector"
 )
 
-// tWriter sends logs to the test's log.
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-// env is an apiserver, a client to it and the garbage collector running against it.
+// env is an apiserver, a client and the garbage collector running against it.
 type env struct {
-	t      *testing.T
-	c      *client.Client
-	ctx    context.Context
-	cancel context.CancelFunc
-	addr   string
+	t    *testing.T
+	c    *client.Client
+	ctx  context.Context
+	addr string
 }
 
 // setup starts an apiserver and the garbage collector, and stops them when the test ends.
@@ -49,45 +40,16 @@ func setup(t *testing.T) *env {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, addr: apiservertest.Start(t)}
-	c, err := client.Dial(context.Background(), e.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.c = c
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	e.ctx, e.cancel = ctx, cancel
-	t.Cleanup(func() {
-		cancel()
-		c.Close()
-	})
+	e.c, e.ctx = controllertest.Connect(t, e.addr)
 	return e
 }
 
 // startGC runs the garbage collector until the test ends.
 func (e *env) startGC() {
-	t, c, ctx := e.t, e.c, e.ctx
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() {
-		done <- garbagecollector.Run(ctx, c, garbagecollector.Options{Logger: log, VirtualRecheck: 50 * time.Millisecond})
-	}()
-	t.Cleanup(func() {
-		e.cancel()
-		if err := <-done; err != nil {
-			t.Errorf("garbagecollector.Run: %v", err)
-		}
+	opts := garbagecollector.Options{Logger: testlog.New(e.t), VirtualRecheck: 50 * time.Millisecond}
+	controllertest.Go(e.t, e.ctx, "garbagecollector.Run", func(ctx context.Context) error {
+		return garbagecollector.Run(ctx, e.c, opts)
 	})
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func (e *env) create(obj scheme.Object) scheme.Object {

@@ -1,33 +1,23 @@
 package garbagecollector
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
-	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/scheme"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
-	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 )
 
 // TestAnOwnerTheCacheLacksIsLookedUpLive plays an informer that lags: the graph has seen a
 // Pod but not its ReplicaSet. The collector must find the ReplicaSet through the apiserver and
 // keep the Pod, and collect it only once the ReplicaSet is really gone.
 func TestAnOwnerTheCacheLacksIsLookedUpLive(t *testing.T) {
-	addr := apiservertest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, ctx := controllertest.Start(t)
 	gc := New(c, informer.NewFactory(c, informer.Options{}), Options{}) // informers never run
 
 	replicas := int32(1)

@@ -4,97 +4,63 @@ import (
 	"context"
 	"log/slog"
 	"sort"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/berth-dev/berth/pkg/client"
-	"github.com/berth-dev/berth/pkg/events"
+	"github.com/berth-dev/berth/pkg/controller"
 	"github.com/berth-dev/berth/pkg/informer"
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/pkg/testlog"
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	autoscalingv1 "github.com/berth-dev/berth/proto/berth/autoscaling/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
-	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/controller/replicaset"
 )
 
-// tWriter sends logs to the test's log.
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
 // setup starts an apiserver and both controllers (ReplicaSets and ReplicationControllers) on
 // one informer factory, as the controller manager runs them, and stops them when the test ends.
-func setup(t *testing.T) (*client.Client, context.Context) { return setupLagging(t, 0) }
+func setup(t *testing.T) (*client.Client, context.Context) {
+	t.Helper()
+	c, ctx := controllertest.Start(t)
+	startControllers(t, ctx, c, 0)
+	return c, ctx
+}
 
 // setupLagging is setup with a Pod cache that lags: every Pod event holds the Pod informer for
 // lag before the next one reaches the cache, as a busy informer would.
 func setupLagging(t *testing.T, lag time.Duration) (*client.Client, context.Context) {
 	t.Helper()
-	addr := apiservertest.Start(t)
-	c, err := client.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	rec := events.New(corev1.NewEventServiceClient(c.Conn()), replicaset.ReplicaSetComponent, "", log)
-	rcRec := events.New(corev1.NewEventServiceClient(c.Conn()), replicaset.ReplicationControllerComponent, "", log)
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	var runners []*replicaset.Controller
-	for _, o := range []replicaset.Options{
-		{Resource: scheme.ReplicaSets, Logger: log, Recorder: rec},
-		{Resource: scheme.ReplicationControllers, Logger: log, Recorder: rcRec},
-	} {
-		runners = append(runners, replicaset.New(c, f, o))
-	}
-	if lag > 0 {
-		hold := func(scheme.Object) { time.Sleep(lag) }
-		f.For(scheme.Pods).AddHandler(informer.HandlerFuncs{AddFunc: hold, UpdateFunc: func(_, o scheme.Object) { hold(o) }, DeleteFunc: hold})
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(runners))
-	for _, run := range []func(context.Context){rec.Run, rcRec.Run, f.Start} {
-		wg.Add(1)
-		go func() { defer wg.Done(); run(ctx) }()
-	}
-	for _, r := range runners {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs <- r.Run(ctx) }()
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		f.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		}
-		c.Close()
-	})
+	c, ctx := controllertest.Start(t)
+	startControllers(t, ctx, c, lag)
 	return c, ctx
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+// startControllers runs both controllers against c until the test ends, with a Pod cache
+// lagging by lag when it is positive.
+func startControllers(t *testing.T, ctx context.Context, c *client.Client, lag time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	log := testlog.NewAt(t, slog.LevelInfo)
+	controllertest.Go(t, ctx, "replicaset controllers", func(ctx context.Context) error {
+		return controller.RunStandalone(ctx, c, log, func(env controller.Env) controller.Runner {
+			var runners []controller.Runner
+			for _, o := range []replicaset.Options{
+				{Resource: scheme.ReplicaSets, Logger: log, Recorder: env.Recorder(replicaset.ReplicaSetComponent)},
+				{Resource: scheme.ReplicationControllers, Logger: log, Recorder: env.Recorder(replicaset.ReplicationControllerComponent)},
+			} {
+				runners = append(runners, replicaset.New(c, env.Factory, o))
+			}
+			if lag > 0 {
+				hold := func(scheme.Object) { time.Sleep(lag) }
+				env.Factory.For(scheme.Pods).AddHandler(informer.HandlerFuncs{AddFunc: hold, UpdateFunc: func(_, o scheme.Object) { hold(o) }, DeleteFunc: hold})
+			}
+			return controllertest.Together(runners...)
+		})
+	})
 }
 
 func template(labels map[string]string) *corev1.PodTemplateSpec {
@@ -181,7 +147,7 @@ func names(pods []*corev1.Pod) []string {
 func waitPods(t *testing.T, ctx context.Context, c *client.Client, uid string, n int) []*corev1.Pod {
 	t.Helper()
 	var pods []*corev1.Pod
-	eventually(t, "active pods", func() bool {
+	controllertest.Eventually(t, "active pods", func() bool {
 		pods = activePods(t, ctx, c, uid)
 		return len(pods) == n
 	})
@@ -216,24 +182,8 @@ func bind(t *testing.T, ctx context.Context, c *client.Client, pod, node string)
 // kubelet writes a Pod's status as a node agent would: Running, Ready or not since readySince.
 func kubelet(t *testing.T, ctx context.Context, c *client.Client, name string, ready bool, readySince time.Time) {
 	t.Helper()
-	pods := c.Resource(scheme.Pods)
-	obj, err := pods.Get(ctx, "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := obj.(*corev1.Pod)
-	status := "False"
-	if ready {
-		status = "True"
-	}
-	p.Status = &corev1.PodStatus{
-		Phase: "Running",
-		Conditions: []*corev1.PodCondition{{
-			Type: "Ready", Status: status, LastTransitionTime: timestamppb.New(readySince),
-		}},
-	}
-	if _, err := pods.UpdateStatus(ctx, p); err != nil {
-		t.Fatalf("update status of pod %s: %v", name, err)
+	if !controllertest.SetRunning(ctx, t, c, "default", name, controllertest.Running{Ready: ready, Since: readySince}) {
+		t.Fatalf("pod %s is gone", name)
 	}
 }
 
