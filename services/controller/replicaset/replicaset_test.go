@@ -14,6 +14,7 @@ import (
 	appsv1 "github.com/berth-dev/berth/proto/berth/apps/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 )
 
 func TestReplicaSetCreatesAndReplacesPods(t *testing.T) {
@@ -39,11 +40,11 @@ func TestReplicaSetCreatesAndReplacesPods(t *testing.T) {
 			t.Errorf("pod %s: ownerReference %v, want %v", md.GetName(), refs[0], want)
 		}
 	}
-	eventually(t, "status of 3 replicas", func() bool {
+	controllertest.Eventually(t, "status of 3 replicas", func() bool {
 		st := getRS(t, ctx, c, "web").GetStatus()
 		return st.GetReplicas() == 3 && st.GetFullyLabeledReplicas() == 3 && st.GetObservedGeneration() == rs.GetMetadata().GetGeneration()
 	})
-	eventually(t, "SuccessfulCreate events", func() bool {
+	controllertest.Eventually(t, "SuccessfulCreate events", func() bool {
 		evs := eventsFor(t, ctx, c, "web")
 		for _, p := range pods {
 			if !hasEvent(evs, "Normal", "SuccessfulCreate", "Created pod: "+p.GetMetadata().GetName()) {
@@ -58,7 +59,7 @@ func TestReplicaSetCreatesAndReplacesPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	var after []*corev1.Pod
-	eventually(t, "a replacement", func() bool {
+	controllertest.Eventually(t, "a replacement", func() bool {
 		after = activePods(t, ctx, c, uid)
 		return len(after) == 3 && !slices.Contains(names(after), victim)
 	})
@@ -81,7 +82,7 @@ func TestScaleDeletesLeastValuablePodsFirst(t *testing.T) {
 
 	scale(t, ctx, c, scheme.ReplicaSets, "api", 5)
 	waitPods(t, ctx, c, uid, 5)
-	eventually(t, "status of 5 replicas and 1 ready", func() bool {
+	controllertest.Eventually(t, "status of 5 replicas and 1 ready", func() bool {
 		st := getRS(t, ctx, c, "api").GetStatus()
 		return st.GetReplicas() == 5 && st.GetReadyReplicas() == 1 && st.GetAvailableReplicas() == 1
 	})
@@ -96,11 +97,11 @@ func TestScaleDeletesLeastValuablePodsFirst(t *testing.T) {
 	if got := names(left); got[0] != ready {
 		t.Errorf("after scaling to 1, pod %v remains, want the ready one %s", got, ready)
 	}
-	eventually(t, "status of 1 replica", func() bool {
+	controllertest.Eventually(t, "status of 1 replica", func() bool {
 		st := getRS(t, ctx, c, "api").GetStatus()
 		return st.GetReplicas() == 1 && st.GetReadyReplicas() == 1
 	})
-	eventually(t, "a SuccessfulDelete event", func() bool {
+	controllertest.Eventually(t, "a SuccessfulDelete event", func() bool {
 		return hasEvent(eventsFor(t, ctx, c, "api"), "Normal", "SuccessfulDelete", "Deleted pod: "+running)
 	})
 }
@@ -122,14 +123,14 @@ func TestAvailableReplicasWaitForMinReadySeconds(t *testing.T) {
 	for _, p := range pods {
 		kubelet(t, ctx, c, p.GetMetadata().GetName(), true, readyAt)
 	}
-	eventually(t, "2 ready replicas", func() bool {
+	controllertest.Eventually(t, "2 ready replicas", func() bool {
 		return getRS(t, ctx, c, "slow").GetStatus().GetReadyReplicas() == 2
 	})
 	st := getRS(t, ctx, c, "slow").GetStatus()
 	if time.Now().Before(readyAt.Add(2*time.Second)) && st.GetAvailableReplicas() != 0 {
 		t.Errorf("availableReplicas %d before minReadySeconds passed, want 0", st.GetAvailableReplicas())
 	}
-	eventually(t, "2 available replicas", func() bool {
+	controllertest.Eventually(t, "2 available replicas", func() bool {
 		return getRS(t, ctx, c, "slow").GetStatus().GetAvailableReplicas() == 2
 	})
 	if time.Now().Before(readyAt.Add(2 * time.Second)) {
@@ -138,7 +139,10 @@ func TestAvailableReplicasWaitForMinReadySeconds(t *testing.T) {
 }
 
 func TestAdoptsOrphansAndReleasesRelabeledPods(t *testing.T) {
-	c, ctx := setup(t)
+	// The orphan exists before the controllers start, so that their Pod cache holds it when
+	// they first see the ReplicaSet. Created while they run, it could reach the Pod cache
+	// after the ReplicaSet had made its two Pods: adopted, it would then be a third one.
+	c, ctx := controllertest.Start(t)
 	pods := c.Resource(scheme.Pods)
 	orphan := &corev1.Pod{
 		Metadata: &metav1.ObjectMeta{Namespace: "default", Name: "stray", Labels: map[string]string{"app": "db"}},
@@ -147,6 +151,7 @@ func TestAdoptsOrphansAndReleasesRelabeledPods(t *testing.T) {
 	if _, err := pods.Create(ctx, orphan); err != nil {
 		t.Fatal(err)
 	}
+	startControllers(t, ctx, c, 0)
 	spec := newRS("db", 2, map[string]string{"app": "db"})
 	spec.Spec.Template.Metadata.Labels = map[string]string{"app": "db", "tier": "data"}
 	rs := createRS(t, ctx, c, spec)
@@ -155,7 +160,7 @@ func TestAdoptsOrphansAndReleasesRelabeledPods(t *testing.T) {
 	if !slices.Contains(names(got), "stray") {
 		t.Fatalf("pods %v, want the orphan stray adopted", names(got))
 	}
-	eventually(t, "status counting the orphan as not fully labeled", func() bool {
+	controllertest.Eventually(t, "status counting the orphan as not fully labeled", func() bool {
 		st := getRS(t, ctx, c, "db").GetStatus()
 		return st.GetReplicas() == 2 && st.GetFullyLabeledReplicas() == 1
 	})
@@ -173,7 +178,7 @@ func TestAdoptsOrphansAndReleasesRelabeledPods(t *testing.T) {
 	if _, err := pods.Update(ctx, stray); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the relabeled pod released", func() bool {
+	controllertest.Eventually(t, "the relabeled pod released", func() bool {
 		obj, err := pods.Get(ctx, "default", "stray")
 		return err == nil && len(obj.GetMetadata().GetOwnerReferences()) == 0
 	})
@@ -201,7 +206,7 @@ func TestReplicationController(t *testing.T) {
 	}
 	scale(t, ctx, c, scheme.ReplicationControllers, "legacy", 3)
 	waitPods(t, ctx, c, uid, 3)
-	eventually(t, "status of 3 replicas", func() bool {
+	controllertest.Eventually(t, "status of 3 replicas", func() bool {
 		obj, err := c.Resource(scheme.ReplicationControllers).Get(ctx, "default", "legacy")
 		if err != nil {
 			t.Fatal(err)
@@ -210,7 +215,7 @@ func TestReplicationController(t *testing.T) {
 		st := rc.GetStatus()
 		return st.GetReplicas() == 3 && st.GetFullyLabeledReplicas() == 3 && st.GetObservedGeneration() == rc.GetMetadata().GetGeneration()
 	})
-	eventually(t, "a SuccessfulCreate event from the replication-controller", func() bool {
+	controllertest.Eventually(t, "a SuccessfulCreate event from the replication-controller", func() bool {
 		for _, ev := range eventsFor(t, ctx, c, "legacy") {
 			if ev.GetReason() == "SuccessfulCreate" && ev.GetSource().GetComponent() == "replication-controller" {
 				return true
@@ -227,7 +232,7 @@ func TestRefusedPodsFailWithoutHotLoop(t *testing.T) {
 	spec.Spec.Template.Spec.Containers[0].Image = " berth-testapp:latest"
 	createRS(t, ctx, c, spec)
 	var cond *appsv1.ReplicaSetCondition
-	eventually(t, "the ReplicaFailure condition", func() bool {
+	controllertest.Eventually(t, "the ReplicaFailure condition", func() bool {
 		for _, c := range getRS(t, ctx, c, "bad").GetStatus().GetConditions() {
 			if c.GetType() == "ReplicaFailure" {
 				cond = c
@@ -239,7 +244,7 @@ func TestRefusedPodsFailWithoutHotLoop(t *testing.T) {
 	if cond.GetStatus() != "True" || cond.GetReason() != "FailedCreate" || !strings.Contains(cond.GetMessage(), "is invalid") {
 		t.Errorf("condition %v, want True, FailedCreate, the apiserver's error", cond)
 	}
-	eventually(t, "a FailedCreate event", func() bool {
+	controllertest.Eventually(t, "a FailedCreate event", func() bool {
 		for _, ev := range eventsFor(t, ctx, c, "bad") {
 			if ev.GetType() == "Warning" && ev.GetReason() == "FailedCreate" && strings.HasPrefix(ev.GetMessage(), "Error creating: ") {
 				return true
@@ -269,7 +274,7 @@ func TestRefusedPodsFailWithoutHotLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPods(t, ctx, c, rs.GetMetadata().GetUid(), 2)
-	eventually(t, "the condition cleared", func() bool {
+	controllertest.Eventually(t, "the condition cleared", func() bool {
 		st := getRS(t, ctx, c, "bad").GetStatus()
 		return len(st.GetConditions()) == 0 && st.GetReplicas() == 2
 	})
@@ -308,13 +313,13 @@ func TestNeverCreatesOrDeletesMoreThanAsked(t *testing.T) {
 	rs := createRS(t, ctx, c, newRS("many", 200, map[string]string{"app": "many"}))
 	uid := rs.GetMetadata().GetUid()
 	waitPods(t, ctx, c, uid, 200)
-	eventually(t, "status of 200 replicas", func() bool { return getRS(t, ctx, c, "many").GetStatus().GetReplicas() == 200 })
-	eventually(t, "the watch to see 200 pods", func() bool { return read().added >= 200 })
+	controllertest.Eventually(t, "status of 200 replicas", func() bool { return getRS(t, ctx, c, "many").GetStatus().GetReplicas() == 200 })
+	controllertest.Eventually(t, "the watch to see 200 pods", func() bool { return read().added >= 200 })
 
 	scale(t, ctx, c, scheme.ReplicaSets, "many", 120)
 	waitPods(t, ctx, c, uid, 120)
-	eventually(t, "status of 120 replicas", func() bool { return getRS(t, ctx, c, "many").GetStatus().GetReplicas() == 120 })
-	eventually(t, "the watch to see 80 deletions", func() bool { return read().deleted >= 80 })
+	controllertest.Eventually(t, "status of 120 replicas", func() bool { return getRS(t, ctx, c, "many").GetStatus().GetReplicas() == 120 })
+	controllertest.Eventually(t, "the watch to see 80 deletions", func() bool { return read().deleted >= 80 })
 	// Converged: one more status write proves the controller has nothing left in flight.
 	if n := read(); n.added != 200 || n.deleted != 80 {
 		t.Errorf("pods ever created %d, deleted %d; want 200 and 80", n.added, n.deleted)
@@ -331,18 +336,18 @@ func TestOwnerBeingDeletedCreatesNothing(t *testing.T) {
 	rs := createRS(t, ctx, c, spec)
 	uid := rs.GetMetadata().GetUid()
 	pods := waitPods(t, ctx, c, uid, 2)
-	eventually(t, "status of 2 replicas", func() bool { return getRS(t, ctx, c, "going").GetStatus().GetReplicas() == 2 })
+	controllertest.Eventually(t, "status of 2 replicas", func() bool { return getRS(t, ctx, c, "going").GetStatus().GetReplicas() == 2 })
 	if _, err := c.Resource(scheme.ReplicaSets).Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "going", PropagationPolicy: "Orphan"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the owner marked deleted", func() bool {
+	controllertest.Eventually(t, "the owner marked deleted", func() bool {
 		return getRS(t, ctx, c, "going").GetMetadata().GetDeletionTimestamp() != nil
 	})
 	if _, err := c.Resource(scheme.Pods).Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: pods[0].GetMetadata().GetName()}); err != nil {
 		t.Fatal(err)
 	}
 	// The status write that counts 1 replica comes from the reconcile that created nothing.
-	eventually(t, "status of 1 replica", func() bool { return getRS(t, ctx, c, "going").GetStatus().GetReplicas() == 1 })
+	controllertest.Eventually(t, "status of 1 replica", func() bool { return getRS(t, ctx, c, "going").GetStatus().GetReplicas() == 1 })
 	if n := len(activePods(t, ctx, c, uid)); n != 1 {
 		t.Errorf("%d active pods, want 1: an owner being deleted creates none", n)
 	}
@@ -359,7 +364,7 @@ func TestRecreatedOwnerDoesNotWaitForItsPredecessor(t *testing.T) {
 	// likely while the reconcile that makes them still runs.
 	c, ctx := setupLagging(t, 3*time.Millisecond)
 	first := createRS(t, ctx, c, newRS("again", 100, map[string]string{"app": "again"}))
-	eventually(t, "the first pods", func() bool { return len(activePods(t, ctx, c, first.GetMetadata().GetUid())) > 0 })
+	controllertest.Eventually(t, "the first pods", func() bool { return len(activePods(t, ctx, c, first.GetMetadata().GetUid())) > 0 })
 	if _, err := c.Resource(scheme.ReplicaSets).Delete(ctx, &metav1.DeleteRequest{Namespace: "default", Name: "again"}); err != nil {
 		t.Fatal(err)
 	}
