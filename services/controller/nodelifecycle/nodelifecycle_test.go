@@ -3,8 +3,6 @@ package nodelifecycle_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,10 +16,11 @@ import (
 	"github.com/berth-dev/berth/agent/runtime/fake"
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/pkg/testlog"
 	coordinationv1 "github.com/berth-dev/berth/proto/berth/coordination/v1"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
-	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/controller/nodelifecycle"
 )
 
@@ -31,18 +30,6 @@ const (
 	evictionTimeout = 3 * time.Second
 	quarantine      = 200 * time.Millisecond
 )
-
-// tWriter sends logs to the test's log.
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // env is an apiserver, a client and the test's context.
 type env struct {
@@ -55,46 +42,15 @@ type env struct {
 // the test ends.
 func newEnv(t *testing.T, run bool) *env {
 	t.Helper()
-	addr := apiservertest.Start(t)
-	c, err := client.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	done := make(chan error, 1)
+	c, ctx := controllertest.Start(t)
 	if run {
-		go func() {
-			done <- nodelifecycle.Run(ctx, c, nodelifecycle.Options{
-				NodeMonitorGracePeriod: grace, PodEvictionTimeout: evictionTimeout, PodGCQuarantine: quarantine,
-				Logger: testLogger(t),
-			})
-		}()
-	} else {
-		done <- nil
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("nodelifecycle.Run: %v", err)
+		opts := nodelifecycle.Options{
+			NodeMonitorGracePeriod: grace, PodEvictionTimeout: evictionTimeout, PodGCQuarantine: quarantine,
+			Logger: testlog.New(t),
 		}
-		c.Close()
-	})
+		controllertest.Go(t, ctx, "nodelifecycle.Run", func(ctx context.Context) error { return nodelifecycle.Run(ctx, c, opts) })
+	}
 	return &env{t: t, c: c, ctx: ctx}
-}
-
-func (e *env) eventually(what string, cond func() error) {
-	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // readyStatus is the status of a Node as an agent writes it, with Ready set to ready.
@@ -208,19 +164,11 @@ func (e *env) addPod(name, node string, tols ...*corev1.Toleration) {
 			Containers: []*corev1.Container{{Name: "app", Image: "berth-testapp:latest"}},
 		},
 	}
-	obj, err := e.c.Resource(scheme.Pods).Create(e.ctx, pod)
-	if err != nil {
+	if _, err := e.c.Resource(scheme.Pods).Create(e.ctx, pod); err != nil {
 		e.t.Fatal(err)
 	}
-	upd := proto.Clone(obj).(*corev1.Pod)
-	now := timestamppb.Now()
-	upd.Status.Phase = "Running"
-	upd.Status.Conditions = []*corev1.PodCondition{
-		{Type: "Ready", Status: "True", LastTransitionTime: now},
-		{Type: "ContainersReady", Status: "True", LastTransitionTime: now},
-	}
-	if _, err := e.c.Resource(scheme.Pods).UpdateStatus(e.ctx, upd); err != nil {
-		e.t.Fatal(err)
+	if !controllertest.SetRunning(e.ctx, e.t, e.c, "default", name, controllertest.Running{Ready: true, ContainersReady: true}) {
+		e.t.Fatalf("pod %s is gone", name)
 	}
 }
 
@@ -283,7 +231,7 @@ func (e *env) event(ns, name, reason string) *corev1.Event {
 // waitEvent waits for an Event about name with reason and message, from component.
 func (e *env) waitEvent(ns, name, reason, message, component string) {
 	e.t.Helper()
-	e.eventually(fmt.Sprintf("event %s about %s", reason, name), func() error {
+	controllertest.EventuallyNil(e.t, fmt.Sprintf("event %s about %s", reason, name), func() error {
 		ev := e.event(ns, name, reason)
 		switch {
 		case ev == nil:
@@ -312,7 +260,7 @@ func TestSilentNodeIsMarkedTaintedAndEvicted(t *testing.T) {
 
 	// No heartbeat from "silent" for the grace period: Unknown, tainted.
 	var tainted time.Time
-	e.eventually("silent to be marked unknown and tainted", func() error {
+	controllertest.EventuallyNil(e.t, "silent to be marked unknown and tainted", func() error {
 		n := e.node("silent")
 		for _, typ := range []string{"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"} {
 			c := nodeCondition(n, typ)
@@ -336,7 +284,7 @@ func TestSilentNodeIsMarkedTaintedAndEvicted(t *testing.T) {
 		t.Fatal("web was evicted as soon as its Node was tainted, want after the eviction timeout")
 	}
 	e.waitEvent("default", "silent", "NodeNotReady", "Node silent status is now: NodeNotReady", "node-controller")
-	e.eventually("the pods of silent to be not ready", func() error {
+	controllertest.EventuallyNil(e.t, "the pods of silent to be not ready", func() error {
 		for _, name := range []string{"web", "patient", "forever"} {
 			if c := podCondition(e.pod(name), "Ready"); c.GetStatus() != "False" {
 				return fmt.Errorf("%s: Ready %v", name, c)
@@ -347,7 +295,7 @@ func TestSilentNodeIsMarkedTaintedAndEvicted(t *testing.T) {
 	e.waitEvent("default", "web", "NodeNotReady", "Node is not ready", "node-controller")
 
 	// After the eviction timeout, web goes; the Pods tolerating the taint stay.
-	e.eventually("web to be evicted", func() error {
+	controllertest.EventuallyNil(e.t, "web to be evicted", func() error {
 		p := e.pod("web")
 		if p != nil && p.GetMetadata().GetDeletionTimestamp() == nil {
 			return fmt.Errorf("not deleted")
@@ -381,7 +329,7 @@ func TestSilentNodeIsMarkedTaintedAndEvicted(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.postStatus(e.node("silent"), "True")
-	e.eventually("silent to lose its taints", func() error {
+	controllertest.EventuallyNil(e.t, "silent to lose its taints", func() error {
 		if ts := e.node("silent").GetSpec().GetTaints(); len(ts) != 0 {
 			return fmt.Errorf("taints %v", ts)
 		}
@@ -402,7 +350,7 @@ func TestNodeNotReadyIsTaintedNotReady(t *testing.T) {
 	e.heartbeat("sick")
 	e.addNode("well", "True") // with no Node ready at all, no NoExecute taints are added
 	e.heartbeat("well")
-	e.eventually("sick to be tainted not-ready", func() error {
+	controllertest.EventuallyNil(e.t, "sick to be tainted not-ready", func() error {
 		ts := taints(e.node("sick"))
 		if ts["node.kubernetes.io/not-ready:NoSchedule"] == nil || ts["node.kubernetes.io/not-ready:NoExecute"] == nil || len(ts) != 2 {
 			return fmt.Errorf("taints %v", ts)
@@ -416,7 +364,7 @@ func TestNodeNotReadyIsTaintedNotReady(t *testing.T) {
 		t.Errorf("Ready of a heartbeating node = %v, want its own False", c)
 	}
 	e.postStatus(n, "True")
-	e.eventually("sick to lose its taints", func() error {
+	controllertest.EventuallyNil(e.t, "sick to lose its taints", func() error {
 		if ts := e.node("sick").GetSpec().GetTaints(); len(ts) != 0 {
 			return fmt.Errorf("taints %v", ts)
 		}
@@ -436,7 +384,7 @@ func TestCordonedNodeIsTaintedUnschedulable(t *testing.T) {
 	if _, err := e.c.Resource(scheme.Nodes).Update(e.ctx, n); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually("the unschedulable taint", func() error {
+	controllertest.EventuallyNil(e.t, "the unschedulable taint", func() error {
 		ts := taints(e.node("cordoned"))
 		if ts["node.kubernetes.io/unschedulable:NoSchedule"] == nil || ts["example.com/gpu:NoSchedule"] == nil || len(ts) != 2 {
 			return fmt.Errorf("taints %v", ts)
@@ -456,7 +404,7 @@ func TestPodsOfAMissingNodeAreDeleted(t *testing.T) {
 	e.addPod("on-doomed", "doomed")
 	e.addPod("on-ghost", "ghost")
 	e.addPod("on-alive", "alive")
-	e.eventually("the pod of a node that never existed to be deleted", func() error {
+	controllertest.EventuallyNil(e.t, "the pod of a node that never existed to be deleted", func() error {
 		if e.pod("on-ghost") != nil {
 			return fmt.Errorf("still there")
 		}
@@ -468,7 +416,7 @@ func TestPodsOfAMissingNodeAreDeleted(t *testing.T) {
 	if _, err := e.c.Resource(scheme.Nodes).Delete(e.ctx, &metav1.DeleteRequest{Name: "doomed"}); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually("the pod of the deleted node to be deleted", func() error {
+	controllertest.EventuallyNil(e.t, "the pod of the deleted node to be deleted", func() error {
 		if e.pod("on-doomed") != nil {
 			return fmt.Errorf("still there")
 		}
@@ -483,29 +431,15 @@ func TestPodsOfAMissingNodeAreDeleted(t *testing.T) {
 // returned stop is called or the test ends.
 func (e *env) runHollow(prefix string) (stop func()) {
 	e.t.Helper()
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- agent.RunHollow(ctx, agent.HollowConfig{
-			Count: 1, Prefix: prefix,
-			Template: agent.Config{
-				Client: e.c, RootDir: e.t.TempDir(), Logger: testLogger(e.t), Hostname: "test-host",
-				RenewInterval: 200 * time.Millisecond, StatusInterval: 100 * time.Millisecond, StatusReportInterval: time.Second,
-			},
-			NewRuntime: func(i int, node string) runtime.Runtime { return fake.New(fake.Config{NodeName: node}) },
-		})
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				e.t.Errorf("RunHollow %s: %v", prefix, err)
-			}
-		})
+	cfg := agent.HollowConfig{
+		Count: 1, Prefix: prefix,
+		Template: agent.Config{
+			Client: e.c, RootDir: e.t.TempDir(), Logger: testlog.New(e.t), Hostname: "test-host",
+			RenewInterval: 200 * time.Millisecond, StatusInterval: 100 * time.Millisecond, StatusReportInterval: time.Second,
+		},
+		NewRuntime: func(i int, node string) runtime.Runtime { return fake.New(fake.Config{NodeName: node}) },
 	}
-	e.t.Cleanup(stop)
-	return stop
+	return controllertest.Go(e.t, e.ctx, "RunHollow "+prefix, func(ctx context.Context) error { return agent.RunHollow(ctx, cfg) })
 }
 
 // TestHollowNodeThatStopsGoesNotReady runs two real (hollow) agents and stops one: its Node
@@ -515,7 +449,7 @@ func TestHollowNodeThatStopsGoesNotReady(t *testing.T) {
 	e.runHollow("keep")
 	stop := e.runHollow("gone")
 	for _, name := range []string{"keep-0", "gone-0"} {
-		e.eventually(name+" to be Ready", func() error {
+		controllertest.EventuallyNil(e.t, name+" to be Ready", func() error {
 			obj, err := e.c.Resource(scheme.Nodes).Get(e.ctx, "", name)
 			if err != nil {
 				return err
@@ -527,7 +461,7 @@ func TestHollowNodeThatStopsGoesNotReady(t *testing.T) {
 		})
 	}
 	stop()
-	e.eventually("gone-0 to be marked unknown and tainted", func() error {
+	controllertest.EventuallyNil(e.t, "gone-0 to be marked unknown and tainted", func() error {
 		n := e.node("gone-0")
 		if c := nodeCondition(n, "Ready"); c.GetStatus() != "Unknown" || c.GetReason() != "NodeStatusUnknown" {
 			return fmt.Errorf("Ready %v", c)
@@ -544,7 +478,7 @@ func TestHollowNodeThatStopsGoesNotReady(t *testing.T) {
 	}
 
 	e.runHollow("gone")
-	e.eventually("gone-0 to be Ready and untainted again", func() error {
+	controllertest.EventuallyNil(e.t, "gone-0 to be Ready and untainted again", func() error {
 		n := e.node("gone-0")
 		if c := nodeCondition(n, "Ready"); c.GetStatus() != "True" || len(n.GetSpec().GetTaints()) != 0 {
 			return fmt.Errorf("Ready %v, taints %v", c, n.GetSpec().GetTaints())
@@ -560,7 +494,7 @@ func TestAllNodesDownEvictsNothing(t *testing.T) {
 	e := newEnv(t, true)
 	e.addNode("only", "True")
 	e.addPod("web", "only")
-	e.eventually("only to be unknown and tainted NoSchedule", func() error {
+	controllertest.EventuallyNil(e.t, "only to be unknown and tainted NoSchedule", func() error {
 		n := e.node("only")
 		if c := nodeCondition(n, "Ready"); c.GetStatus() != "Unknown" {
 			return fmt.Errorf("Ready %v", c)
@@ -580,7 +514,7 @@ func TestAllNodesDownEvictsNothing(t *testing.T) {
 
 	e.addNode("back", "True")
 	e.heartbeat("back")
-	e.eventually("only to be tainted NoExecute once another Node is ready", func() error {
+	controllertest.EventuallyNil(e.t, "only to be tainted NoExecute once another Node is ready", func() error {
 		if ts := taints(e.node("only")); ts["node.kubernetes.io/unreachable:NoExecute"] == nil {
 			return fmt.Errorf("taints %v", ts)
 		}
