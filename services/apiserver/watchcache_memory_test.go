@@ -38,7 +38,8 @@ func TestEventsServedFromStoredValues(t *testing.T) {
 	}
 	runtime.GC() // nothing but the stored values is left of the decoded writes
 
-	items, lm, err := events.List(ctx, &metav1.ListOptions{Namespace: "default", ResourceVersion: "0"})
+	// A consistent list: from the cache once it has caught up with etcd.
+	items, lm, err := events.List(ctx, &metav1.ListOptions{Namespace: "default"})
 	if err != nil || len(items) != 3 {
 		t.Fatalf("list from the cache: %d items, %v; want 3", len(items), err)
 	}
@@ -48,7 +49,7 @@ func TestEventsServedFromStoredValues(t *testing.T) {
 			t.Errorf("item %d: rv %s (want %s), involved %s, message %q", i, e.GetMetadata().GetResourceVersion(), written[i], e.GetInvolvedObject().GetName(), e.GetMessage())
 		}
 	}
-	sel, _, err := events.List(ctx, &metav1.ListOptions{Namespace: "default", ResourceVersion: "0", FieldSelector: "involvedObject.name=web-1,reason=Scheduled"})
+	sel, _, err := events.List(ctx, &metav1.ListOptions{Namespace: "default", FieldSelector: "involvedObject.name=web-1,reason=Scheduled"})
 	if err != nil || len(sel) != 1 || sel[0].GetMetadata().GetName() != "web-1.1" {
 		t.Fatalf("field-selected list: %v, %v; want web-1.1 alone", names(sel), err)
 	}

@@ -55,6 +55,11 @@ func Start(ctx context.Context, cfg Config) (*Embedded, error) {
 	// Kubernetes' own limits: 1.5 MiB requests, 8 GiB backend.
 	ec.MaxRequestBytes = 3 * 1024 * 1024 / 2
 	ec.QuotaBackendBytes = 8 << 30
+	// The raft log stays in memory from one snapshot to the next, plus the entries kept for
+	// slow followers to catch up: up to 15,000 entries (about 15 MB of Pods) with etcd's
+	// defaults. A single member has no followers; snapshot twice as often and keep few.
+	ec.SnapshotCount = 5000
+	ec.SnapshotCatchUpEntries = 500
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded etcd in %s: %w", ec.Dir, err)

@@ -19,6 +19,13 @@ import (
 	"github.com/berth-dev/berth/services/apiserver/storage"
 )
 
+// Defaults of Config.
+const (
+	DefaultCapacity    = 8192
+	DefaultMinCapacity = 100
+	DefaultFreshFor    = 75 * time.Second
+)
+
 // Errors returned by the cache.
 var (
 	// ErrExpired: the requested revision is older than the oldest event the cache keeps.
@@ -67,8 +74,16 @@ type Config struct {
 	Decode func(kv storage.KV) (scheme.Object, error)
 	// Attrs extracts an object's selectable attributes.
 	Attrs func(scheme.Object) *Attrs
-	// Capacity is the number of events kept for watchers to resume from.
-	Capacity int
+	// Capacity is the most events kept for watchers to resume from (default 8192). The ring
+	// holds at least MinCapacity (default 100, at most Capacity) and grows, doubling, while
+	// the events it would drop are younger than FreshFor (default 75 s), and shrinks, halving,
+	// when its newest quarter is older than that, as Kubernetes sizes its watch caches: a
+	// quiet resource keeps a small ring, a busy one the history of the last FreshFor.
+	Capacity    int
+	MinCapacity int
+	FreshFor    time.Duration
+	// Now returns the current time (tests may fix it).
+	Now func() time.Time
 	// StoredOnly keeps the current objects only as stored, decoding them for each read: for a
 	// resource written much and read little (Events), which Kubernetes keeps out of its watch
 	// cache altogether. Watchers still share each change's decoding while they send it.
@@ -130,7 +145,17 @@ type Cache struct {
 // New returns a cache; Run fills and maintains it.
 func New(cfg Config) *Cache {
 	if cfg.Capacity <= 0 {
-		cfg.Capacity = 8192
+		cfg.Capacity = DefaultCapacity
+	}
+	if cfg.MinCapacity <= 0 {
+		cfg.MinCapacity = DefaultMinCapacity
+	}
+	cfg.MinCapacity = min(cfg.MinCapacity, cfg.Capacity)
+	if cfg.FreshFor <= 0 {
+		cfg.FreshFor = DefaultFreshFor
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -138,7 +163,7 @@ func New(cfg Config) *Cache {
 	return &Cache{
 		cfg:    cfg,
 		items:  map[string]*entry{},
-		ring:   make([]*Event, cfg.Capacity),
+		ring:   make([]*Event, cfg.MinCapacity),
 		notify: make(chan struct{}),
 		ready:  make(chan struct{}),
 		closed: make(chan struct{}),
@@ -289,6 +314,10 @@ func (c *Cache) peek(key string) *entry {
 }
 
 func (c *Cache) pushLocked(e *Event) {
+	e.at = c.cfg.Now().UnixNano()
+	if c.n == len(c.ring) {
+		c.resizeLocked(e.at)
+	}
 	capacity := len(c.ring)
 	if c.n == capacity {
 		c.floor = c.ring[c.head].Rev
@@ -298,6 +327,37 @@ func (c *Cache) pushLocked(e *Event) {
 	}
 	c.ring[(c.head+c.n)%capacity] = e
 	c.n++
+}
+
+// resizeLocked doubles the full ring when its oldest event is still fresh, and halves it when
+// even its newest quarter is stale (Kubernetes' watchCache.resizeCacheLocked).
+func (c *Cache) resizeLocked(now int64) {
+	capacity := len(c.ring)
+	fresh := c.cfg.FreshFor.Nanoseconds()
+	switch {
+	case now-c.ring[c.head].at < fresh:
+		if n := min(2*capacity, c.cfg.Capacity); n > capacity {
+			c.setCapacityLocked(n)
+		}
+	case now-c.ring[(c.head+c.n-capacity/4)%capacity].at > fresh:
+		if n := max(capacity/2, c.cfg.MinCapacity); n < capacity {
+			c.setCapacityLocked(n)
+		}
+	}
+}
+
+// setCapacityLocked moves the newest events, as many as fit, into a ring of n.
+func (c *Cache) setCapacityLocked(n int) {
+	ring := make([]*Event, n)
+	keep := min(c.n, n)
+	drop := c.n - keep
+	if drop > 0 {
+		c.floor = c.ring[(c.head+drop-1)%len(c.ring)].Rev
+	}
+	for i := range keep {
+		ring[i] = c.ring[(c.head+drop+i)%len(c.ring)]
+	}
+	c.ring, c.head, c.n = ring, 0, keep
 }
 
 func (c *Cache) broadcastLocked() {

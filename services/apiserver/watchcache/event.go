@@ -25,6 +25,8 @@ type Event struct {
 	Key string
 	// Rev is the etcd revision of the change.
 	Rev int64
+	// at is when the cache received it (Unix nanoseconds).
+	at int64
 
 	attrs, prevAttrs *Attrs
 	// raw is the stored value of the state the event carries (for Deleted, the last state);
