@@ -53,8 +53,6 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 			pods = append(pods, p)
 		}
 	}
-	// Computed on every reconcile, written or not, so that the next one knows what changed.
-	trigger := e.triggers.compute(key, svc, pods)
 	want := desiredSubsets(svc, pods)
 	for _, u := range e.warnings.fresh(key, unresolvedPorts(svc, pods)) {
 		log.Info("a named targetPort resolves in no selected pod", "port", u.port.GetName(), "targetPort", u.port.GetTargetPort().GetStringValue())
@@ -68,6 +66,9 @@ func (e *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 		log.Debug("endpoints cache is behind the last write, waiting for it", "resourceVersion", rv)
 		return controller.Result{}, nil
 	}
+	// Computed on every reconcile past the wait above, written or not, so that the next one
+	// knows what changed (a reconcile that waits must leave the changes to the one that writes).
+	trigger := e.triggers.compute(key, svc, pods)
 	truncated := truncate(want.subsets)
 	subsets := toProto(want.subsets)
 	if exists &&
