@@ -3,58 +3,28 @@ package endpoints_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/berth-dev/berth/pkg/client"
 	"github.com/berth-dev/berth/pkg/scheme"
+	"github.com/berth-dev/berth/pkg/testlog"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
-	"github.com/berth-dev/berth/services/apiserver/apiservertest"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/endpoints"
 )
 
-// logWriter sends logs to the test's log, and keeps them for logged.
-type logWriter struct {
-	t     *testing.T
-	mu    sync.Mutex
-	lines []string
-}
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	line := strings.TrimSpace(string(p))
-	w.t.Log(line)
-	w.mu.Lock()
-	w.lines = append(w.lines, line)
-	w.mu.Unlock()
-	return len(p), nil
-}
-
-// logged tells whether a line of the service's logs holds every one of parts.
-func (e *env) logged(parts ...string) bool {
-	e.log.mu.Lock()
-	defer e.log.mu.Unlock()
-lines:
-	for _, l := range e.log.lines {
-		for _, p := range parts {
-			if !strings.Contains(l, p) {
-				continue lines
-			}
-		}
-		return true
-	}
-	return false
-}
+// logged tells whether a line of the service's logs, since it last started, holds every one
+// of parts.
+func (e *env) logged(parts ...string) bool { return e.log.Contains(parts...) }
 
 // env is an apiserver, a client and the endpoints service under test; the test plays the
 // kubelet (Pod IPs and readiness through UpdateStatus).
@@ -63,19 +33,13 @@ type env struct {
 	c   *client.Client
 	ctx context.Context
 	ns  string
-	log *logWriter
+	log *testlog.LineWriter
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	addr := apiservertest.Start(t)
-	c, err := client.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	t.Cleanup(func() { cancel(); c.Close() })
-	return &env{t: t, c: c, ctx: ctx, ns: "default", log: &logWriter{t: t}}
+	c, ctx := controllertest.Start(t)
+	return &env{t: t, c: c, ctx: ctx, ns: "default", log: testlog.Writer(t)}
 }
 
 // start runs the endpoints service until the returned stop is called (or the test ends); its
@@ -84,26 +48,9 @@ func (e *env) start(cfg endpoints.Config) (reg *prometheus.Registry, stop func()
 	e.t.Helper()
 	reg = prometheus.NewRegistry()
 	cfg.Client, cfg.Metrics = e.c, reg
-	e.log.mu.Lock()
-	e.log.lines = nil // logged looks at this run's logs only
-	e.log.mu.Unlock()
-	cfg.Logger = slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- endpoints.Run(ctx, cfg) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			e.t.Errorf("endpoints.Run: %v", err)
-		}
-	}
-	e.t.Cleanup(stop)
-	return reg, stop
+	e.log.Keep() // logged looks at this run's logs only
+	cfg.Logger = e.log.Logger()
+	return reg, controllertest.Go(e.t, e.ctx, "endpoints.Run", func(ctx context.Context) error { return endpoints.Run(ctx, cfg) })
 }
 
 func (e *env) create(obj scheme.Object) scheme.Object {
@@ -140,30 +87,8 @@ func (e *env) pod(name string, labels map[string]string, ports ...*corev1.Contai
 // kubelet writes the Pod's status: Running with ip, Ready or not.
 func (e *env) kubelet(name, ip string, ready bool) {
 	e.t.Helper()
-	for {
-		obj, err := e.c.Resource(scheme.Pods).Get(e.ctx, e.ns, name)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		p := proto.Clone(obj).(*corev1.Pod)
-		if p.Status == nil {
-			p.Status = &corev1.PodStatus{}
-		}
-		status := "False"
-		if ready {
-			status = "True"
-		}
-		p.Status.Phase, p.Status.PodIp = "Running", ip
-		p.Status.PodIps = []*corev1.PodIP{{Ip: ip}}
-		p.Status.Conditions = []*corev1.PodCondition{{Type: "Ready", Status: status, LastTransitionTime: timestamppb.Now()}}
-		_, err = e.c.Resource(scheme.Pods).UpdateStatus(e.ctx, p)
-		if kerrors.IsConflict(err) {
-			continue
-		}
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		return
+	if !controllertest.SetRunning(e.ctx, e.t, e.c, e.ns, name, controllertest.Running{Ready: ready, IP: ip}) {
+		e.t.Fatalf("pod %s is gone", name)
 	}
 }
 
@@ -183,18 +108,15 @@ func (e *env) endpoints(name string) *corev1.Endpoints {
 // eventually polls until the Endpoints name render as want (see render), and returns them.
 func (e *env) eventually(name, want string) *corev1.Endpoints {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ep := e.endpoints(name)
-		got := render(ep)
-		if got == want {
-			return ep
+	var ep *corev1.Endpoints
+	controllertest.EventuallyNil(e.t, "endpoints "+name, func() error {
+		ep = e.endpoints(name)
+		if got := render(ep); got != want {
+			return fmt.Errorf("\n got %s\nwant %s", got, want)
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("endpoints %s:\n got %s\nwant %s", name, got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
+	return ep
 }
 
 // render is a compact rendering of Endpoints' subsets, "[ready pods|not-ready pods|ports] ..."
@@ -446,13 +368,9 @@ func TestServiceDeletionAndServicesWithoutSelector(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.eventually("web", "none")
-	deadline := time.Now().Add(20 * time.Second)
-	for !e.logged("msg=reconciled", "key=default/external") {
-		if time.Now().After(deadline) {
-			t.Fatal("Service external was never reconciled")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	controllertest.Eventually(t, "Service external to be reconciled", func() bool {
+		return e.logged("msg=reconciled", "key=default/external")
+	})
 	if got := e.endpoints("external"); !proto.Equal(got, manual) {
 		t.Errorf("the endpoints of a Service without a selector changed:\n got %v\nwant %v", got, manual)
 	}
@@ -483,13 +401,9 @@ func TestRestartConvergesWithoutWriting(t *testing.T) {
 	e.start(endpoints.Config{})
 	e.eventually("api", "none")
 	// Once the new controller has reconciled web, its Endpoints are as they were.
-	deadline := time.Now().Add(20 * time.Second)
-	for !e.logged(`msg=reconciled`, `key=default/web`) {
-		if time.Now().After(deadline) {
-			t.Fatal("the restarted controller did not reconcile Service web")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	controllertest.Eventually(t, "the restarted controller to reconcile Service web", func() bool {
+		return e.logged(`msg=reconciled`, `key=default/web`)
+	})
 	after := e.endpoints("web")
 	if a, b := after.GetMetadata().GetResourceVersion(), before.GetMetadata().GetResourceVersion(); a != b {
 		t.Errorf("the restarted controller wrote the endpoints again: resourceVersion %s, was %s", a, b)

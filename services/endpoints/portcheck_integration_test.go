@@ -3,7 +3,6 @@ package endpoints_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -11,6 +10,7 @@ import (
 	"github.com/berth-dev/berth/pkg/scheme"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
+	"github.com/berth-dev/berth/services/controller/controllertest"
 	"github.com/berth-dev/berth/services/endpoints"
 )
 
@@ -33,17 +33,15 @@ func (e *env) unresolvedEvents() map[string]*corev1.Event {
 // waitEvent waits for the FailedToResolvePort Event with message and returns it.
 func (e *env) waitEvent(message string) *corev1.Event {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var ev *corev1.Event
+	controllertest.EventuallyNil(e.t, "a FailedToResolvePort event", func() error {
 		evs := e.unresolvedEvents()
-		if ev := evs[message]; ev != nil {
-			return ev
+		if ev = evs[message]; ev == nil {
+			return fmt.Errorf("no event %q; have %v", message, evs)
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("no event %q; have %v", message, evs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return ev
 }
 
 // setTargetPort changes the targetPort of Service name's first port.
