@@ -37,7 +37,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics receives the controller's metrics (see controller.Metrics); none when nil.
 	Metrics *controller.Metrics
-	// Recorder records Events about Deployments; none when nil.
+	// Recorder records Events about Deployments. New records none when nil; Run then makes
+	// and runs its own.
 	Recorder *events.Recorder
 }
 

@@ -53,12 +53,13 @@ type Options struct {
 	PodGCQuarantine time.Duration
 	// Workers is how many Nodes are reconciled at once (DefaultWorkers when 0).
 	Workers int
-	Logger  *slog.Logger
-	// Metrics receives the controller's metrics; none when nil.
+	// Logger receives the controller's logs; none when nil.
+	Logger *slog.Logger
+	// Metrics receives the controller's metrics (see controller.Metrics); none when nil.
 	Metrics *controller.Metrics
 	// Recorder records Events about Nodes and Pods (component node-controller), and
-	// EvictionRecorder the eviction Events (component taint-eviction-controller); none when
-	// nil.
+	// EvictionRecorder the eviction Events (component taint-eviction-controller). New records
+	// none when nil; Run then makes and runs its own.
 	Recorder, EvictionRecorder *events.Recorder
 }
 
