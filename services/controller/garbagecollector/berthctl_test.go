@@ -22,13 +22,14 @@ func (e *env) berthctl(args ...string) string {
 // TestBerthctlDeleteCascades runs the three cascades through berthctl delete, which waits
 // until the object is gone.
 func TestBerthctlDeleteCascades(t *testing.T) {
-	e := setup(t)
+	e := newEnv(t)
 	fg := e.replicaSet("default", "fg")
 	fgPods := e.pods(fg, "fg", 3)
 	orphan := e.replicaSet("default", "orphan")
 	orphanPods := e.pods(orphan, "orphan", 3)
 	bg := e.replicaSet("default", "bg")
 	bgPods := e.pods(bg, "bg", 3)
+	e.startGC() // once the dependents exist (see startGC)
 
 	if out := e.berthctl("delete", "rs", "fg", "--cascade=foreground"); !strings.Contains(out, `replicaset.apps "fg" deleted`) {
 		t.Errorf("berthctl delete said %q", out)

@@ -37,13 +37,14 @@ func TestBackgroundDeletionCollectsDependents(t *testing.T) {
 }
 
 func TestForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
-	e := setup(t)
+	e := newEnv(t)
 	rs := e.replicaSet("default", "web")
 	pods := e.pods(rs, "web", 2)
 	// A blocking dependent that lingers (a finalizer holds it), and one that does not block.
 	held := e.pod("default", "held", []string{hold}, ref(rs, true, true))
 	loose := e.pod("default", "loose", []string{hold}, ref(rs, false, false))
 
+	e.startGC() // once the dependents exist (see startGC)
 	e.delete(rs, "Foreground")
 	controllertest.Eventually(t, "the dependents to be deleted", func() bool {
 		return allGone(e, pods) &&
@@ -67,28 +68,27 @@ func TestForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 // TestForegroundDeletionReleasesSharedDependents: a dependent with another owner is not
 // deleted with its owner in the foreground; it loses the reference to it, which unblocks it.
 func TestForegroundDeletionReleasesSharedDependents(t *testing.T) {
-	e := setup(t)
+	e := newEnv(t)
 	rs := e.replicaSet("default", "web")
 	other := e.replicaSet("default", "other")
 	shared := e.pod("default", "shared", nil, ref(rs, true, true), ref(other, false, false))
 
+	e.startGC() // once the dependents exist (see startGC)
 	e.delete(rs, "Foreground")
 	controllertest.Eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
-	// Usually the Pod loses its reference before its owner goes. But the Pod informer may
-	// show the Pod after the ReplicaSet informer has shown the deletion: then, as in
-	// Kubernetes, the owner goes first, and the reference, dangling, is removed after.
-	controllertest.Eventually(t, "the shared Pod to be owned by the other ReplicaSet only", func() bool {
-		return slices.Equal(e.ownerUIDs(shared), []string{other.GetMetadata().GetUid()})
-	})
+	if uids := e.ownerUIDs(shared); !slices.Equal(uids, []string{other.GetMetadata().GetUid()}) {
+		t.Errorf("the shared Pod's owners are %v, want only the other ReplicaSet", uids)
+	}
 }
 
 func TestOrphanDeletionKeepsDependents(t *testing.T) {
-	e := setup(t)
+	e := newEnv(t)
 	rs := e.replicaSet("default", "web")
 	other := e.replicaSet("default", "other")
 	pods := e.pods(rs, "web", 3)
 	shared := e.pod("default", "shared", nil, ref(rs, true, true), ref(other, false, false))
 
+	e.startGC() // once the dependents exist (see startGC)
 	e.delete(rs, "Orphan")
 	controllertest.Eventually(t, "the ReplicaSet to go", func() bool { return e.gone(rs) })
 	for _, p := range pods {
@@ -105,13 +105,14 @@ func TestOrphanDeletionKeepsDependents(t *testing.T) {
 // foreground: the Pods go first, then the ReplicaSet, then the Deployment, as the deletion
 // revisions on a watch show.
 func TestForegroundDeletionCascadesBottomUp(t *testing.T) {
-	e := setup(t)
+	e := newEnv(t)
 	d := e.deployment("default", "web")
 	rs := e.replicaSet("default", "web-5d4f8", ref(d, true, true))
 	pods := e.pods(rs, "web-5d4f8", 3)
 	held := e.pod("default", "held", []string{hold}, ref(rs, true, true))
 	pods = append(pods, held)
 
+	e.startGC() // once the dependents exist (see startGC)
 	var mu sync.Mutex
 	deleted := map[string]int64{} // kind/name → deletion revision
 	watch := func(r *scheme.Resource) {

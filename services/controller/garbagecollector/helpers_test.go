@@ -44,7 +44,11 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// startGC runs the garbage collector until the test ends.
+// startGC runs the garbage collector until the test ends. A test of Foreground or Orphan
+// deletion creates the dependents first, so that the collector's graph holds them when it
+// sees the deletion: only the dependents in its cache block an owner or are orphaned (as in
+// Kubernetes), and an informer may show a dependent created just before the deletion after
+// it.
 func (e *env) startGC() {
 	opts := garbagecollector.Options{Logger: testlog.New(e.t), VirtualRecheck: 50 * time.Millisecond}
 	controllertest.Go(e.t, e.ctx, "garbagecollector.Run", func(ctx context.Context) error {
