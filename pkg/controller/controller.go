@@ -66,6 +66,10 @@ type KeysFunc func(obj scheme.Object) []string
 // OwnKey is the KeysFunc of a controller that reconciles the objects it watches.
 func OwnKey(obj scheme.Object) []string { return []string{informer.KeyOf(obj)} }
 
+// NoKeys is the KeysFunc of an informer a controller only waits for: its cache is read, and
+// handlers of the controller's own (informer.Informer.AddHandler) decide what to enqueue.
+func NoKeys(scheme.Object) []string { return nil }
+
 // ControllerOf returns a KeysFunc giving the key of an object's controlling owner
 // (ownerReference with controller: true) when that owner is of the given kind, such as the
 // ReplicaSet of a Pod.

@@ -408,6 +408,9 @@ func TestControllerOf(t *testing.T) {
 	if got := OwnKey(pod()); !slices.Equal(got, []string{"ns/p"}) {
 		t.Errorf("OwnKey = %v", got)
 	}
+	if got := NoKeys(pod()); got != nil {
+		t.Errorf("NoKeys = %v", got)
+	}
 }
 
 func TestTerminal(t *testing.T) {

@@ -79,8 +79,8 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 	// change reconciles the Services whose selector matches the Pod (before or after), and only
 	// when something an address depends on changed; a deleted Endpoints is put back, and the
 	// controller's own writes, once cached, end the wait of a reconcile that ran before.
-	e.ctrl.Watch(podInf, none)
-	e.ctrl.Watch(epInf, none)
+	e.ctrl.Watch(podInf, controller.NoKeys)
+	e.ctrl.Watch(epInf, controller.NoKeys)
 	podInf.AddHandler(informer.HandlerFuncs{
 		AddFunc:    func(obj scheme.Object) { e.enqueueAll(e.memberships(obj.(*corev1.Pod))) },
 		UpdateFunc: func(old, obj scheme.Object) { e.enqueueAll(e.podChanged(old.(*corev1.Pod), obj.(*corev1.Pod))) },
@@ -103,9 +103,6 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 	})
 	return e
 }
-
-// none enqueues nothing: the informer is only waited for.
-func none(scheme.Object) []string { return nil }
 
 // Run reconciles until ctx ends (see controller.Controller.Run). Once the caches are synced it
 // looks once at every Endpoints, as Kubernetes does, so that the Endpoints of Services

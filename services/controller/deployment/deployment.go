@@ -75,7 +75,7 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 	dc.ctrl.Watch(rsInf, dc.replicaSetKeys)
 	// Pods: only their cache is needed (Recreate waits for old Pods), and deletions of the
 	// Pods of Recreate Deployments.
-	dc.ctrl.Watch(podInf, func(scheme.Object) []string { return nil })
+	dc.ctrl.Watch(podInf, controller.NoKeys)
 	podInf.AddHandler(informer.HandlerFuncs{DeleteFunc: dc.podDeleted})
 	return dc
 }

@@ -79,12 +79,10 @@ func New(c *client.Client, f *informer.Factory, opts Options) *GarbageCollector 
 		})
 		// The handler above feeds the queue; Watch, with no keys of its own, makes Run wait
 		// for this informer's first sync.
-		gc.ctrl.Watch(inf, noKeys)
+		gc.ctrl.Watch(inf, controller.NoKeys)
 	}
 	return gc
 }
-
-func noKeys(scheme.Object) []string { return nil }
 
 // Run waits until every informer has synced (the graph is never acted on from a partial
 // view), then reconciles until ctx ends (see controller.Controller.Run).

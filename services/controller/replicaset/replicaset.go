@@ -108,7 +108,7 @@ func New(c *client.Client, f *informer.Factory, opts Options) *Controller {
 		},
 		DeleteFunc: func(obj scheme.Object) { r.expect.forget(informer.KeyOf(obj)) },
 	})
-	r.ctrl.Watch(pods, noKeys) // waits for the Pod cache; podHandler enqueues
+	r.ctrl.Watch(pods, controller.NoKeys) // waits for the Pod cache; podHandler enqueues
 	pods.AddHandler(podHandler{r})
 	return r
 }
@@ -131,9 +131,6 @@ func Run(ctx context.Context, c *client.Client, opts Options) error {
 		return New(c, env.Factory, opts)
 	})
 }
-
-// noKeys enqueues nothing.
-func noKeys(scheme.Object) []string { return nil }
 
 func (r *Controller) event(obj scheme.Object, eventType, reason, format string, args ...any) {
 	if r.recorder != nil {
