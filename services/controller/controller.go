@@ -62,11 +62,8 @@ type Deps struct {
 	Config Config
 }
 
-// Runner is a controller built on Deps.
-type Runner interface {
-	// Run reconciles until ctx ends.
-	Run(ctx context.Context) error
-}
+// Runner is a controller built on Deps: the framework's controller.Runner.
+type Runner = ctrl.Runner
 
 // registration is one controller of the manager.
 type registration struct {
