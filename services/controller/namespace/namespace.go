@@ -100,28 +100,12 @@ func (n *Controller) Run(ctx context.Context) error { return n.ctrl.Run(ctx) }
 // opts.Recorder is nil, its own Event recorder. Embedders that run several controllers share
 // one informer.Factory and call New instead.
 func Run(ctx context.Context, c *client.Client, opts Options) error {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var done chan struct{}
-	if opts.Recorder == nil {
-		opts.Recorder = events.New(corev1.NewEventServiceClient(c.Conn()), Name, "", log)
-		done = make(chan struct{})
-		go func() { defer close(done); opts.Recorder.Run(ctx) }()
-	}
-	f := informer.NewFactory(c, informer.Options{Logger: log})
-	n := New(c, f, opts)
-	f.Start(ctx)
-	err := n.Run(ctx)
-	cancel()
-	f.Wait()
-	if done != nil {
-		<-done
-	}
-	return err
+	return controller.RunStandalone(ctx, c, opts.Logger, func(env controller.Env) controller.Runner {
+		if opts.Recorder == nil {
+			opts.Recorder = env.Recorder(Name)
+		}
+		return New(c, env.Factory, opts)
+	})
 }
 
 // terminating enqueues only Namespaces being deleted.
