@@ -8,6 +8,7 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/metadata"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -204,7 +205,13 @@ func (w *Watch) RequestProgress() error { return w.c.RequestProgress(w.ctx) }
 // fails.
 func (s *Storage) Watch(ctx context.Context, prefix string, rev int64) *Watch {
 	out := make(chan Batch, 64)
-	w := &Watch{C: out, err: make(chan error, 1), ctx: clientv3.WithRequireLeader(ctx), c: s.c}
+	// Each prefix gets a gRPC stream of its own (the etcd client shares one stream among the
+	// watches whose contexts carry the same metadata). On one shared stream, the apiserver's
+	// caches all stopping at once send more cancel requests than etcd's server buffers replies
+	// for (16), while the client is busy sending them instead of reading: with the in-process
+	// client that deadlocks, and shutdown hangs.
+	wctx := metadata.AppendToOutgoingContext(ctx, "berth-watch-prefix", prefix)
+	w := &Watch{C: out, err: make(chan error, 1), ctx: clientv3.WithRequireLeader(wctx), c: s.c}
 	wc := s.c.Watch(w.ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 	go func() {
 		defer close(out)
