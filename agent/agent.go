@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -213,9 +214,13 @@ func (a *agent) run(ctx context.Context) error {
 	}
 	defer wg.Wait()
 	goRun(a.recorder.Run)
-	if a.cfg.ServiceNetwork != nil {
+	if sn := a.cfg.ServiceNetwork; sn != nil {
 		if err := a.startServiceNetwork(ctx, goRun); err != nil {
-			return err
+			if !sn.Optional {
+				return err
+			}
+			a.log.Warn("running without the service proxy and the cluster DNS server: Services' ClusterIPs and names do not work from this Node's Pods (run as root, or pass --proxy=false to silence this)", "err", err)
+			a.cfg.ClusterDNS = slices.DeleteFunc(slices.Clone(a.cfg.ClusterDNS), func(s string) bool { return s == sn.DNS.String() })
 		}
 	}
 

@@ -25,6 +25,11 @@ type ServiceNetwork struct {
 	DNS netip.Addr
 	// Domain is the cluster domain (dns.DefaultDomain when empty).
 	Domain string
+	// Optional lets the agent run on without the proxy and the DNS server when they cannot
+	// start (no CAP_NET_ADMIN to put addresses on lo): it logs a warning, and Pods with
+	// dnsPolicy ClusterFirst get the Node's DNS instead of the cluster DNS address. When false,
+	// that failure stops the agent.
+	Optional bool
 }
 
 // dnsRetry is how long the agent waits before it tries again to serve the cluster DNS when

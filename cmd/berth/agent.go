@@ -42,10 +42,13 @@ type agentOptions struct {
 	clusterDNS    string
 	clusterDomain string
 	proxy         bool
+	// flags tells whether --proxy was given (an explicit --proxy=true must work or fail).
+	flags *pflag.FlagSet
 }
 
 // addFlags adds the agent's flags; inServer adds --agent and leaves out the hollow ones.
 func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
+	o.flags = f
 	host, _ := os.Hostname()
 	host = strings.ToLower(host)
 	if inServer {
@@ -61,7 +64,7 @@ func (o *agentOptions) addFlags(f *pflag.FlagSet, inServer bool) {
 	f.IntVar(&o.nodePods, "node-pods", agent.DefaultMaxPods, "pods capacity of the Node")
 	f.StringVar(&o.clusterDNS, "cluster-dns", "", "the cluster DNS server's address: the agent serves DNS there and gives it to Pods with dnsPolicy ClusterFirst as their nameserver (default: the tenth address of --service-cluster-ip-range, 10.96.0.10)")
 	f.StringVar(&o.clusterDomain, "cluster-domain", dns.DefaultDomain, "the DNS domain of Services (<service>.<namespace>.svc.<domain>)")
-	f.BoolVar(&o.proxy, "proxy", true, "run the service proxy (ClusterIPs and nodePorts) and the cluster DNS server on the host, with --runtime docker; needs root (CAP_NET_ADMIN) to put Service IPs on lo")
+	f.BoolVar(&o.proxy, "proxy", true, "run the service proxy (ClusterIPs and nodePorts) and the cluster DNS server on the host, with --runtime docker; needs root (CAP_NET_ADMIN) to put Service IPs on lo: without it the agent runs without them (with a warning), unless --proxy is given explicitly")
 	if inServer {
 		f.StringVar(&o.rootDir, "root-dir", "", "the agent's directory for the Pods' volumes (default <data-dir>/agent)")
 		return
@@ -134,6 +137,9 @@ func (o *agentOptions) serviceNetwork() (*agent.ServiceNetwork, error) {
 	if !o.proxy || o.runtime != "docker" || o.hollow > 0 {
 		return nil, nil
 	}
+	// By default the agent runs without them where it may not (no root); asked for by
+	// --proxy, it fails instead.
+	sn.Optional = o.flags == nil || !o.flags.Changed("proxy")
 	return sn, nil
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestAgentServiceNetwork(t *testing.T) {
@@ -44,5 +46,33 @@ func TestAgentServiceNetwork(t *testing.T) {
 				t.Fatalf("service network %+v, want range %s and DNS %s", sn, tt.wantRange, tt.wantD)
 			}
 		})
+	}
+}
+
+// TestAgentProxyOptional: by default an agent that may not run the proxy runs without it;
+// asked for with --proxy, the proxy must start or the agent fails.
+func TestAgentProxyOptional(t *testing.T) {
+	for _, tt := range []struct {
+		args         []string
+		wantOptional bool
+	}{
+		{nil, true},
+		{[]string{"--proxy"}, false},
+		{[]string{"--proxy=true"}, false},
+	} {
+		var o agentOptions
+		f := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+		o.addFlags(f, false)
+		if err := f.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		o.nodeName, o.runtime = "n1", "docker"
+		sn, err := o.serviceNetwork()
+		if err != nil || sn == nil {
+			t.Fatalf("%v: service network %+v, %v", tt.args, sn, err)
+		}
+		if sn.Optional != tt.wantOptional {
+			t.Errorf("%v: Optional %v, want %v", tt.args, sn.Optional, tt.wantOptional)
+		}
 	}
 }
