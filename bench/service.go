@@ -23,9 +23,9 @@ import (
 	metav1 "github.com/berth-dev/berth/proto/berth/meta/v1"
 )
 
-// The service benchmark (issue 7) runs `bin/berth server --agent` on Docker, so that the
-// agent's userspace service proxy serves a ClusterIP on the host's lo, and berth-testapp Pods
-// behind it. From this process on the host it measures HTTP through the ClusterIP next to the
+// The service benchmark (issue 7) runs `bin/berth server` and, in a process of its own as on
+// a real Node, `bin/berth agent` on Docker, so that the agent's userspace service proxy serves
+// a ClusterIP on the host's lo, and berth-testapp Pods behind it. From this process on the host it measures HTTP through the ClusterIP next to the
 // same requests straight to the Pod IPs, in the same run, and how soon a Pod that becomes
 // Ready receives traffic through its Service.
 
@@ -88,9 +88,9 @@ type svcCompare struct {
 	clusterUse, podUse pathUse
 }
 
-// pathUse is the CPU used while one path was loaded: by the berth server process (apiserver,
-// etcd, controllers, agent and its proxy) and by the benchmark's process (the load generator),
-// over wall.
+// pathUse is the CPU used while one path was loaded: by the berth server and agent processes
+// (apiserver, etcd, controllers; agent and its proxy) and by the benchmark's process (the
+// load generator), over wall.
 type pathUse struct {
 	server, generator, wall time.Duration
 }
@@ -113,13 +113,15 @@ type readyRun struct {
 
 // svcRun is the system the service benchmark runs on.
 type svcRun struct {
-	cfg    serviceConfig
-	res    *svcResult
-	server *berthProc
-	conn   *client.Client
-	dc     *dockerclient.Client
-	dir    string
-	w      *svcWatch
+	cfg serviceConfig
+	res *svcResult
+	// server runs the control plane; agent, in a process of its own as on a real Node, the
+	// Pods on Docker and the service proxy.
+	server, agent *berthProc
+	conn          *client.Client
+	dc            *dockerclient.Client
+	dir           string
+	w             *svcWatch
 }
 
 // service runs the service benchmark.
@@ -180,8 +182,10 @@ func serviceSkip(ctx context.Context) string {
 	return ""
 }
 
-// start starts `berth server --agent` on Docker with a service range of its own, so that its
-// proxy never touches another server's addresses on lo, and waits for its Node.
+// start starts `berth server` and `berth agent` on Docker, in processes of their own as on a
+// real Node (the control plane's GC and CPU bursts are not the proxy's), with a service range
+// of their own, so that the proxy never touches another server's addresses on lo, and waits
+// for the Node.
 func (s *svcRun) start(ctx context.Context) error {
 	var err error
 	if s.dc, err = dockerclient.NewClientWithOpts(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation()); err != nil {
@@ -195,20 +199,25 @@ func (s *svcRun) start(ctx context.Context) error {
 	// run without --service-cluster-ip-range prunes on lo, outside the e2e tests' 10.150-249
 	// and outside the Pods' network.
 	s.res.serviceRange = fmt.Sprintf("10.%d.%d.0/24", 40+rand.IntN(50), rand.IntN(256))
-	var addrs [3]string
+	var addrs [4]string
 	for i := range addrs {
 		if addrs[i], err = freeLocalAddr(); err != nil {
 			return err
 		}
 	}
-	grpcAddr, httpAddr, agentAddr := addrs[0], addrs[1], addrs[2]
+	grpcAddr, httpAddr, agentAddr, agentHTTP := addrs[0], addrs[1], addrs[2], addrs[3]
 	args := []string{"server", "--data-dir", s.dir, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "warn",
-		"--agent", "--runtime", "docker", "--node-name", s.res.node, "--agent-addr", agentAddr,
 		"--service-cluster-ip-range", s.res.serviceRange}
 	if s.server, err = startBerthProc(ctx, "server", httpAddr, args...); err != nil {
 		return err
 	}
 	if err := waitHTTPReady(ctx, "http://"+httpAddr+"/readyz", s.server); err != nil {
+		return err
+	}
+	agentArgs := []string{"agent", "--server", grpcAddr, "--http-addr", agentHTTP, "--agent-addr", agentAddr, "--log-level", "warn",
+		"--runtime", "docker", "--node-name", s.res.node, "--root-dir", s.dir + "/agent",
+		"--service-cluster-ip-range", s.res.serviceRange}
+	if s.agent, err = startBerthProc(ctx, "agent", agentHTTP, agentArgs...); err != nil {
 		return err
 	}
 	if s.conn, err = client.Dial(ctx, grpcAddr, client.WithBlock()); err != nil {
@@ -339,16 +348,24 @@ func (s *svcRun) closedLoops(ctx context.Context) error {
 	return nil
 }
 
-// cpuOf runs fn and returns the CPU the berth server process and this one used meanwhile.
+// cpuOf runs fn and returns the CPU the berth server and agent processes and this one used
+// meanwhile.
 func (s *svcRun) cpuOf(fn func()) pathUse {
-	server0, _ := readProc(s.server.pid())
+	server0, agent0 := s.procCPU()
 	gen0, _ := readProc(os.Getpid())
 	start := time.Now()
 	fn()
 	wall := time.Since(start)
-	server1, _ := readProc(s.server.pid())
+	server1, agent1 := s.procCPU()
 	gen1, _ := readProc(os.Getpid())
-	return pathUse{server: server1.cpu - server0.cpu, generator: gen1.cpu - gen0.cpu, wall: wall}
+	return pathUse{server: server1 - server0 + agent1 - agent0, generator: gen1.cpu - gen0.cpu, wall: wall}
+}
+
+// procCPU returns the CPU time the server and the agent processes have used so far.
+func (s *svcRun) procCPU() (server, agent time.Duration) {
+	srv, _ := readProc(s.server.pid())
+	ag, _ := readProc(s.agent.pid())
+	return srv.cpu, ag.cpu
 }
 
 // readyToTraffic scales the Deployment up by one while the open loop sends through the
@@ -452,7 +469,11 @@ func (s *svcRun) waitUntil(ctx context.Context, timeout time.Duration, changed <
 				return err
 			}
 		case <-deadline.C:
-			return fmt.Errorf("%s: not after %s; server log:\n%s", what, timeout, s.server.log.tail(20))
+			log := s.server.log.tail(20)
+			if s.agent != nil {
+				log += "\nagent log:\n" + s.agent.log.tail(20)
+			}
+			return fmt.Errorf("%s: not after %s; server log:\n%s", what, timeout, log)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -460,16 +481,22 @@ func (s *svcRun) waitUntil(ctx context.Context, timeout time.Duration, changed <
 	return nil
 }
 
-// exited returns an error when the server is no longer running.
+// exited returns an error when the server or the agent is no longer running.
 func (s *svcRun) exited() error {
-	if ended, err := s.server.exited(); ended {
-		return fmt.Errorf("berth server exited (%v); log:\n%s", err, s.server.log.tail(30))
+	for _, p := range []*berthProc{s.server, s.agent} {
+		if p == nil {
+			continue
+		}
+		if ended, err := p.exited(); ended {
+			return fmt.Errorf("berth %s exited (%v); log:\n%s", p.name, err, p.log.tail(30))
+		}
 	}
 	return nil
 }
 
-// cleanup deletes the namespace and waits for its Pods to go, stops the server (its proxy
-// takes its addresses off lo), removes the containers left on its Node and its data directory.
+// cleanup deletes the namespace and waits for its Pods to go, stops the agent (its proxy
+// takes its addresses off lo) and the server, removes the containers left on its Node and
+// its data directory.
 func (s *svcRun) cleanup(ctx context.Context) {
 	if s.w != nil {
 		s.w.stop()
@@ -497,8 +524,10 @@ func (s *svcRun) cleanup(ctx context.Context) {
 	if s.conn != nil {
 		_ = s.conn.Close()
 	}
-	if s.server != nil {
-		s.server.stop()
+	for _, p := range []*berthProc{s.agent, s.server} {
+		if p != nil {
+			p.stop()
+		}
 	}
 	if s.dc != nil {
 		if s.res.node != "" {

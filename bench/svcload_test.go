@@ -180,7 +180,7 @@ func TestServiceReport(t *testing.T) {
 	}
 	var b bytes.Buffer
 	(&report{service: res}).serviceSection(&b)
-	for _, want := range []string{"## Services", "`10.100.0.7`", "| ClusterIP / Pod IPs | a new TCP connection per request |", "`web-2`", "| max |  | 10 ms | 1.50 s | 1.49 s |", "**What limits it.** The proxy costs the berth server 290 µs per request with a new TCP connection per request (0.29 cores at 1,000 req/s)"} {
+	for _, want := range []string{"## Services", "`10.100.0.7`", "| ClusterIP / Pod IPs | a new TCP connection per request |", "`web-2`", "| max |  | 10 ms | 1.50 s | 1.49 s |", "**What limits it.** The proxy costs the berth processes 290 µs per request with a new TCP connection per request (0.29 cores at 1,000 req/s)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the section lacks %q:\n%s", want, b.String())
 		}

@@ -79,16 +79,16 @@ func (r *report) serviceSection(b *bytes.Buffer) {
 		return
 	}
 	c := s.cfg
-	fmt.Fprintf(b, "`bin/berth server --agent --runtime docker` runs in its own process on a fresh data directory with a service range of its own (`%s`); its agent's userspace proxy serves the ClusterIP %s on the host's lo and splices each connection to a ready endpoint, round robin. A Deployment of %d `%s` Pods (readiness probe on /healthz every second) is behind a ClusterIP Service, port %d → the Pods' %d. The benchmark process, on the host, sends `GET /` to the ClusterIP:%d (through the proxy) and straight to the Pod IPs on the Docker bridge (round robin over the %d, the raw limit), in the same run (setup took %s).\n\n",
+	fmt.Fprintf(b, "`bin/berth server` (the control plane) and `bin/berth agent --runtime docker` (the Node, its Pods and its service proxy) run in processes of their own, as on a real Node, on a fresh data directory with a service range of their own (`%s`); the agent's userspace proxy serves the ClusterIP %s on the host's lo and splices each connection to a ready endpoint, round robin. A Deployment of %d `%s` Pods (readiness probe on /healthz every second) is behind a ClusterIP Service, port %d → the Pods' %d. The benchmark process, on the host, sends `GET /` to the ClusterIP:%d (through the proxy) and straight to the Pod IPs on the Docker bridge (round robin over the %d, the raw limit), in the same run (setup took %s).\n\n",
 		s.serviceRange, "`"+s.clusterIP+"`", c.replicasBefore, benchAppImage, svcPort, svcPodPort, svcPort, len(s.podIPs), s.setupIn.Round(100*time.Millisecond))
 	fmt.Fprintf(b, `- **Open loop**: %s req/s, each request sent from its own goroutine at its scheduled time
   whatever became of the earlier ones; latency runs from the scheduled send time to the whole
   answer read (no coordinated omission), so the load generator's own lateness is in it: its
   send lag is shown. Per connection mode and path, %s of warm-up, then %s measured in %d
   slices of %s that alternate the two paths (and which goes first), so that whatever else
-  the machine runs falls on both alike. **Server CPU** is the berth server
-  process's (apiserver, etcd, controllers, agent and its proxy) utime + stime while that path ran;
-  the ClusterIP's minus the Pod IPs' is the proxy's. **Generator CPU** is the benchmark
+  the machine runs falls on both alike. **Server CPU** is the berth server and
+  agent processes' (apiserver, etcd, controllers; agent and its proxy) utime + stime while that
+  path ran; the ClusterIP's minus the Pod IPs' is the proxy's. **Generator CPU** is the benchmark
   process's (the load generator's, with the kernel's work for its sockets) over the same time.
 - **Closed loop**: %d workers each sending one request after the other for %s (after %s of
   warm-up): the most requests per second each path serves on this machine, load generator
@@ -164,8 +164,8 @@ func (s *svcResult) limitsNote(b *bytes.Buffer) {
 	if len(parts) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n**What limits it.** The proxy costs the berth server %s: the ClusterIP's server CPU per request minus the Pod IPs'. ", strings.Join(parts, ", "))
-	b.WriteString("A new connection through it is a second TCP connection, from the host through the Docker bridge and its netfilter rules to the Pod, two goroutines splicing the two directions and two half-closes; with keep-alive, two splices and two wake-ups of the server process per request. In a perf profile of the server under the open loop of new connections (taken while developing this benchmark) the time is the kernel's (connect, splice and shutdown, each processing the packets it sends through the bridge to the Pod's side within the system call) and the Go runtime's scheduling (threads woken and put back to sleep, and sysmon polling every 20 µs while system calls run long), hardly the proxy's own code, which a Go benchmark puts at tens of microseconds per connection (`go test -bench TCPRelay ./agent/proxy/`). ")
+	fmt.Fprintf(b, "\n**What limits it.** The proxy costs the berth processes %s: the ClusterIP's server CPU per request minus the Pod IPs'. ", strings.Join(parts, ", "))
+	b.WriteString("A new connection through it is a second TCP connection, from the host through the Docker bridge and its netfilter rules to the Pod, two goroutines splicing the two directions and two half-closes; with keep-alive, two splices and two wake-ups of the agent process per request. In a perf profile of the proxy under the open loop of new connections (taken while developing this benchmark) the time is the kernel's (connect, splice and shutdown, each processing the packets it sends through the bridge to the Pod's side within the system call) and the Go runtime's scheduling (threads woken and put back to sleep, and sysmon polling every 20 µs while system calls run long), hardly the proxy's own code, which a Go benchmark puts at tens of microseconds per connection (`go test -bench TCPRelay ./agent/proxy/`). ")
 	b.WriteString("On a machine whose CPUs are busy, each of those wake-ups waits for a CPU, which is where the ClusterIP's tail comes from; the closed loop shows how many requests per second the whole path, load generator and Pods included, can serve here.\n")
 }
 
