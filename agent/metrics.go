@@ -1,9 +1,9 @@
 package agent
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/berth-dev/berth/pkg/promreg"
 )
 
 // metrics are the agent's; the agents of one process (hollow Nodes) share them, labelled by
@@ -41,27 +41,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		return m
 	}
-	m.leaseRenewals = register(reg, m.leaseRenewals)
-	m.statusUpdates = register(reg, m.statusUpdates)
-	m.podDeletions = register(reg, m.podDeletions)
-	m.assignedPods = register(reg, m.assignedPods)
-	m.readyNodes = register(reg, m.readyNodes)
-	m.registeredNode = register(reg, m.registeredNode)
+	m.leaseRenewals = promreg.Register(reg, m.leaseRenewals)
+	m.statusUpdates = promreg.Register(reg, m.statusUpdates)
+	m.podDeletions = promreg.Register(reg, m.podDeletions)
+	m.assignedPods = promreg.Register(reg, m.assignedPods)
+	m.readyNodes = promreg.Register(reg, m.readyNodes)
+	m.registeredNode = promreg.Register(reg, m.registeredNode)
 	return m
-}
-
-// register registers c, or returns the collector already registered under its name (the
-// agents of one process share their metrics).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 func result(err error) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/berth-dev/berth/pkg/informer"
+	"github.com/berth-dev/berth/pkg/promreg"
 	corev1 "github.com/berth-dev/berth/proto/berth/core/v1"
 )
 
@@ -94,14 +95,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.Metrics != nil {
-		if err := cfg.Metrics.Register(s.requests); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				if c, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-					s.requests = c
-				}
-			}
-		}
+		s.requests = promreg.Register(cfg.Metrics, s.requests)
 	}
 	return s, nil
 }

@@ -1,9 +1,9 @@
 package proxy
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/berth-dev/berth/pkg/promreg"
 )
 
 // metrics are the proxy's.
@@ -29,22 +29,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"service"}),
 	}
 	if reg != nil {
-		m.connections = register(reg, m.connections)
-		m.dialErrors = register(reg, m.dialErrors)
-		m.endpoints = register(reg, m.endpoints)
+		m.connections = promreg.Register(reg, m.connections)
+		m.dialErrors = promreg.Register(reg, m.dialErrors)
+		m.endpoints = promreg.Register(reg, m.endpoints)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under its name.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
